@@ -1,0 +1,29 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+export type ApiErrorType = 'invalid_request_error' | 'not_found_error' | 'server_error' | 'upstream_error' | string;
+
+/** OpenAI's error envelope: `{"error":{"message","type","param","code"}}`. */
+export interface ApiErrorBody {
+  error: { message: string; type: ApiErrorType; param: string | null; code: string | null };
+}
+
+/** An error that reaches the client as-is, in OpenAI's envelope. */
+export class ApiError extends HttpException {
+  constructor(status: number, message: string, type: ApiErrorType, param: string | null = null, code: string | null = null) {
+    super({ error: { message, type, param, code } } satisfies ApiErrorBody, status);
+  }
+
+  static invalidRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, message, 'invalid_request_error', param, code);
+  }
+
+  static notFound(message: string, param: string | null = null): ApiError {
+    return new ApiError(HttpStatus.NOT_FOUND, message, 'invalid_request_error', param, 'not_found');
+  }
+}
+
+export function isApiErrorBody(value: unknown): value is ApiErrorBody {
+  if (typeof value !== 'object' || value === null || !('error' in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
+}

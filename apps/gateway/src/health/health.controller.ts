@@ -1,0 +1,23 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { HealthService, Readiness } from './health.service';
+
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  /** The process is up and serving HTTP. */
+  @Get('live')
+  @HttpCode(200)
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** PostgreSQL down: 503. Redis down: 200 "degraded" (the service still works without its cache). */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
+    const readiness = await this.health.readiness();
+    void reply.status(readiness.status === 'down' ? 503 : 200);
+    return readiness;
+  }
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { AppConfig, ConfigError } from '@app/config';
+import { createApp } from './create-app';
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = new AppConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const logger = new Logger('Gateway');
+  for (const warning of config.redis.warnings) logger.warn(`Redis configuration: ${warning}`);
+  logger.log(`Redis target ${describeSources(config)}`);
+
+  const app = await createApp(config);
+  await app.listen(config.port, config.host);
+  logger.log(`Listening on ${await app.getUrl()} (upstream ${config.upstreamBaseUrl}, api=${config.upstreamApi})`);
+}
+
+function describeSources(config: AppConfig): string {
+  const { sources } = config.redis;
+  return Object.entries(sources)
+    .map(([part, source]) => `${part} from ${source}`)
+    .join(', ');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error('Gateway failed to start:', error);
+  process.exit(1);
+});

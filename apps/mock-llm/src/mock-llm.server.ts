@@ -1,0 +1,145 @@
+import Fastify, { FastifyInstance, FastifyReply } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChatCompletionRequest } from './chat-types';
+import { answerFor, historyDigest, MockAnswer } from './mock-answer';
+import { directivesIn } from './mock-directives';
+import { DEFAULT_MOCK_LLM_OPTIONS, MockLlmOptions } from './mock-llm.options';
+
+export interface RecordedRequest {
+  seq: number;
+  path: string;
+  authorization?: string;
+  body: ChatCompletionRequest;
+}
+
+export const MOCK_MODEL = 'mock-gpt';
+
+/** A deterministic OpenAI-compatible upstream (Chat Completions, with and without SSE). */
+export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyInstance {
+  const options = { ...DEFAULT_MOCK_LLM_OPTIONS, ...overrides };
+  const app = Fastify({ bodyLimit: 64 * 1024 * 1024, forceCloseConnections: true });
+  const recorded: RecordedRequest[] = [];
+  let seq = 0;
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: [{ id: MOCK_MODEL, object: 'model', created: 0, owned_by: 'mock-llm' }],
+  }));
+  app.get('/__mock/requests', async () => ({ data: recorded }));
+  app.delete('/__mock/requests', async () => {
+    recorded.length = 0;
+    return { deleted: true };
+  });
+
+  app.post<{ Body: ChatCompletionRequest }>('/v1/chat/completions', async (request, reply) => {
+    const body = request.body;
+    const problem = validate(body);
+    if (problem) return reply.status(400).send(errorBody(problem.message, 'invalid_request_error', problem.param));
+
+    seq += 1;
+    recorded.push({ seq, path: request.url, authorization: request.headers.authorization, body });
+    if (recorded.length > options.recordLimit) recorded.shift();
+
+    const directives = directivesIn(body.messages);
+    const latency = options.latencyMs + (directives.latencyMs ?? 0);
+    if (latency > 0) await sleep(latency);
+
+    const failStatus = directives.status ?? (options.failEvery > 0 && seq % options.failEvery === 0 ? options.failStatus : 0);
+    if (failStatus >= 400) {
+      const type = failStatus === 429 ? 'rate_limit_error' : failStatus >= 500 ? 'server_error' : 'invalid_request_error';
+      return reply.status(failStatus).send(errorBody(`Injected failure (HTTP ${failStatus})`, type, null));
+    }
+    if (directives.abortAfter !== undefined && !body.stream) {
+      request.raw.socket.destroy();
+      return reply;
+    }
+
+    const answer = answerFor(body);
+    const id = `chatcmpl-${historyDigest(body.messages)}-${seq}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!body.stream) return completion(id, created, body.model, answer);
+    await streamCompletion(reply, id, created, body, answer, options.chunkDelayMs, directives.abortAfter);
+    return reply;
+  });
+
+  return app;
+}
+
+function validate(body: ChatCompletionRequest | undefined): { message: string; param: string } | undefined {
+  if (typeof body !== 'object' || body === null) return { message: 'Body must be a JSON object', param: 'body' };
+  if (typeof body.model !== 'string' || body.model === '') return { message: 'model is required', param: 'model' };
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return { message: 'messages must be a non-empty array', param: 'messages' };
+  }
+  return undefined;
+}
+
+function errorBody(message: string, type: string, param: string | null) {
+  return { error: { message, type, param, code: null } };
+}
+
+function completion(id: string, created: number, model: string, answer: MockAnswer) {
+  const text = answer.pieces.join('');
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: answer.toolCalls.length > 0 ? null : text,
+          ...(answer.toolCalls.length > 0 ? { tool_calls: answer.toolCalls } : {}),
+        },
+        finish_reason: answer.finishReason,
+      },
+    ],
+    usage: answer.usage,
+  };
+}
+
+async function streamCompletion(
+  reply: FastifyReply,
+  id: string,
+  created: number,
+  request: ChatCompletionRequest,
+  answer: MockAnswer,
+  chunkDelayMs: number,
+  abortAfter: number | undefined,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  let closed = false;
+  raw.on('close', () => (closed = true));
+
+  const base = { id, object: 'chat.completion.chunk', created, model: request.model };
+  const chunks: object[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  for (const piece of answer.pieces) {
+    chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+  }
+  answer.toolCalls.forEach((call, index) => {
+    const head = { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };
+    chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [head] }, finish_reason: null }] });
+    for (const part of call.function.arguments.match(/.{1,16}/gs) ?? []) {
+      const delta = { tool_calls: [{ index, function: { arguments: part } }] };
+      chunks.push({ ...base, choices: [{ index: 0, delta, finish_reason: null }] });
+    }
+  });
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: answer.finishReason }] });
+  if (request.stream_options?.include_usage) chunks.push({ ...base, choices: [], usage: answer.usage });
+
+  for (const [index, chunk] of chunks.entries()) {
+    if (closed) return;
+    if (abortAfter !== undefined && index >= abortAfter) {
+      raw.destroy();
+      return;
+    }
+    raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+  }
+  if (!closed) raw.end('data: [DONE]\n\n');
+}

@@ -1,0 +1,61 @@
+import { ConfigError } from './config-error';
+import { Env, integerFrom, oneOf, readEnv, urlFrom } from './env-parsers';
+import { RedisTarget, resolveRedisTarget } from './redis-target';
+
+export const UPSTREAM_APIS = ['chat', 'responses'] as const;
+export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
+
+const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Every setting of the gateway, read once from the environment and validated.
+ * A bad value fails start-up with a ConfigError naming the variable.
+ */
+export class AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly upstreamBaseUrl: string;
+  readonly upstreamApi: UpstreamApi;
+  readonly upstreamApiKey?: string;
+  /** Upper bound on one upstream call, including a whole stream. */
+  readonly upstreamTimeoutMs: number;
+  readonly redis: RedisTarget;
+  readonly redisKeyPrefix: string;
+  /** Upper bound on one Redis command before it counts as a failure. */
+  readonly redisCommandTimeoutMs: number;
+  readonly databaseUrl: string;
+  readonly sessionTtlSeconds: number;
+  readonly sessionMaxResponses: number;
+  readonly spendLogFlushIntervalMs: number;
+  readonly spendLogBatchSize: number;
+  readonly bodyLimitBytes: number;
+
+  constructor(env: Env = process.env) {
+    this.port = integerFrom(env, 'PORT', 8080, 0, 65535);
+    this.host = readEnv(env, 'HOST') ?? '0.0.0.0';
+    this.upstreamBaseUrl = urlFrom(env, 'UPSTREAM_BASE_URL', 'http://127.0.0.1:4000/v1', ['http:', 'https:'])
+      .toString()
+      .replace(/\/+$/, '');
+    this.upstreamApi = oneOf(env, 'UPSTREAM_API', UPSTREAM_APIS, 'chat');
+    this.upstreamApiKey = readEnv(env, 'UPSTREAM_API_KEY');
+    this.upstreamTimeoutMs = integerFrom(env, 'UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000);
+    this.redis = resolveRedisTarget(env);
+    this.redisKeyPrefix = redisKeyPrefixFrom(env);
+    this.redisCommandTimeoutMs = integerFrom(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000);
+    this.databaseUrl = urlFrom(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']).toString();
+    this.sessionTtlSeconds = integerFrom(env, 'SESSION_TTL_SECONDS', 60, 1, 30 * 24 * 3600);
+    this.sessionMaxResponses = integerFrom(env, 'SESSION_MAX_RESPONSES', 50, 1, 10_000);
+    this.spendLogFlushIntervalMs = integerFrom(env, 'SPEND_LOG_FLUSH_INTERVAL_MS', 10_000, 10, 3_600_000);
+    this.spendLogBatchSize = integerFrom(env, 'SPEND_LOG_BATCH_SIZE', 100, 1, 10_000);
+    this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  }
+}
+
+function redisKeyPrefixFrom(env: Env): string {
+  const prefix = readEnv(env, 'REDIS_KEY_PREFIX') ?? 'rsc';
+  // Braces would break the {session} hash tags that keep a session in one Cluster slot.
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', `may hold only letters, digits and _.:- (1-64 chars), got "${prefix}"`);
+  }
+  return prefix;
+}

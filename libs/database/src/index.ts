@@ -1,0 +1,3 @@
+export * from './database.module';
+export * from './prisma.service';
+export type { Prisma, ResponseRecord } from './generated/prisma/client';

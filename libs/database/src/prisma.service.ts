@@ -1,0 +1,78 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { AppConfig, redactUrl } from '@app/config';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/prisma/client';
+
+export type DatabaseCheck = { ok: true; latencyMs: number } | { ok: false; error: string };
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const CHECK_TIMEOUT_MS = 3_000;
+const RETRY_MAX_DELAY_MS = 30_000;
+
+/**
+ * The Prisma client on the pg driver adapter (no binary engine). An unreachable PostgreSQL
+ * does not stop start-up: it is reported by the readiness check and retried in the background.
+ */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Database');
+  private readonly target: string;
+  private retryTimer?: NodeJS.Timeout;
+  private destroyed = false;
+
+  constructor(config: AppConfig) {
+    super({
+      adapter: new PrismaPg({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }),
+    });
+    this.target = redactUrl(config.databaseUrl);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.connectOrRetry(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    clearTimeout(this.retryTimer);
+    await this.$disconnect();
+  }
+
+  /** Round trip of `SELECT 1`, bounded by a timeout. */
+  async check(): Promise<DatabaseCheck> {
+    const started = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.$queryRaw`SELECT 1`, timeout]);
+      return { ok: true, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
+    } catch (error) {
+      return { ok: false, error: describeDatabaseError(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async connectOrRetry(attempt: number): Promise<void> {
+    const result = await this.check();
+    if (this.destroyed) return;
+    if (result.ok) {
+      this.logger.log(`${attempt === 0 ? 'Connected' : 'Reconnected'} to ${this.target}`);
+      return;
+    }
+    const delay = Math.min(1_000 * 2 ** attempt, RETRY_MAX_DELAY_MS);
+    if (attempt === 0 || delay < RETRY_MAX_DELAY_MS || attempt % 10 === 0) {
+      this.logger.error(`PostgreSQL unavailable at ${this.target} (${result.error}); retrying in ${delay} ms`);
+    }
+    this.retryTimer = setTimeout(() => void this.connectOrRetry(attempt + 1), delay);
+    this.retryTimer.unref();
+  }
+}
+
+export function describeDatabaseError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)) return 'connection refused';
+  return error.message.split('\n')[0] ?? error.message;
+}
