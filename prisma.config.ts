@@ -10,5 +10,6 @@ export default defineConfig({
   engine: 'js',
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },
-  adapter: async () => new PrismaPg({ connectionString }),
+  // A short idle timeout: otherwise the CLI waits 10 s for pg-pool's idle connections before exiting.
+  adapter: async () => new PrismaPg({ connectionString, idleTimeoutMillis: 100 }),
 });

@@ -9,7 +9,8 @@ const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
 if (!env.DATABASE_URL) env.DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const cli = require.resolve('prisma/build/index.js');
-const result = spawnSync(process.execPath, [cli, ...process.argv.slice(2)], { stdio: 'inherit', env });
+const preload = require.resolve('./prisma-exit-promptly.js');
+const result = spawnSync(process.execPath, ['-r', preload, cli, ...process.argv.slice(2)], { stdio: 'inherit', env });
 if (result.error) {
   console.error(result.error.message);
   process.exit(1);

@@ -3,6 +3,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { HealthModule } from './health/health.module';
+import { LifecycleLogger } from './lifecycle-logger';
 
 @Module({})
 export class AppModule {
@@ -10,6 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), RedisModule, DatabaseModule, HealthModule],
+      providers: [LifecycleLogger],
     };
   }
 }

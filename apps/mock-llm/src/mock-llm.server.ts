@@ -45,9 +45,11 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     const latency = options.latencyMs + (directives.latencyMs ?? 0);
     if (latency > 0) await sleep(latency);
 
-    const failStatus = directives.status ?? (options.failEvery > 0 && seq % options.failEvery === 0 ? options.failStatus : 0);
+    const failStatus =
+      directives.status ?? (options.failEvery > 0 && seq % options.failEvery === 0 ? options.failStatus : 0);
     if (failStatus >= 400) {
-      const type = failStatus === 429 ? 'rate_limit_error' : failStatus >= 500 ? 'server_error' : 'invalid_request_error';
+      const type =
+        failStatus === 429 ? 'rate_limit_error' : failStatus >= 500 ? 'server_error' : 'invalid_request_error';
       return reply.status(failStatus).send(errorBody(`Injected failure (HTTP ${failStatus})`, type, null));
     }
     if (directives.abortAfter !== undefined && !body.stream) {
@@ -117,7 +119,9 @@ async function streamCompletion(
   raw.on('close', () => (closed = true));
 
   const base = { id, object: 'chat.completion.chunk', created, model: request.model };
-  const chunks: object[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  const chunks: object[] = [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+  ];
   for (const piece of answer.pieces) {
     chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
   }
@@ -135,6 +139,7 @@ async function streamCompletion(
   for (const [index, chunk] of chunks.entries()) {
     if (closed) return;
     if (abortAfter !== undefined && index >= abortAfter) {
+      await sleep(20); // let the chunks already written reach the client first
       raw.destroy();
       return;
     }

@@ -70,9 +70,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   }
 }
 
+/** One line saying why PostgreSQL could not be used (Prisma wraps driver errors in a long message). */
 export function describeDatabaseError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)) return 'connection refused';
-  return error.message.split('\n')[0] ?? error.message;
+  const driverMessage = /Message: `([^`]+)`/.exec(error.message)?.[1];
+  if (driverMessage) return driverMessage;
+  const lines = error.message.split('\n').map((line) => line.trim());
+  return lines.filter((line) => line !== '').pop() ?? error.name;
 }

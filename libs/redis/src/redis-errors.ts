@@ -1,11 +1,11 @@
 /** A short, human description of why a Redis call failed. Never includes credentials. */
 export function describeRedisError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  const message = error.message;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
-  if (code === 'ETIMEDOUT' || /timed out|timeout/i.test(message)) return 'timeout';
+  if (!isErrorLike(error)) return String(error);
+  const { code, message } = error;
+  // ioredis sometimes wraps the socket error, so the code may only survive in the message.
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(message)) return 'host not found';
+  if (code === 'ETIMEDOUT' || /ETIMEDOUT|timed out|timeout/i.test(message)) return 'timeout';
   if (/WRONGPASS/.test(message)) return 'authentication failed: wrong username or password';
   if (/NOAUTH/.test(message)) return 'authentication required: no password was sent';
   if (/NOPERM/.test(message)) return `no permission: ${message.replace(/^NOPERM\s*/, '')}`;
@@ -14,5 +14,10 @@ export function describeRedisError(error: unknown): string {
 }
 
 export function isTimeout(error: unknown): boolean {
-  return error instanceof Error && /timed out|timeout/i.test(error.message);
+  return isErrorLike(error) && (error.code === 'ETIMEDOUT' || /ETIMEDOUT|timed out|timeout/i.test(error.message));
+}
+
+/** Duck-typed: errors from another realm (Node's net module under Jest's VM) fail `instanceof Error`. */
+function isErrorLike(error: unknown): error is { message: string; code?: string } {
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
 }

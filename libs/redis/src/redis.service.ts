@@ -103,7 +103,9 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
         `Redis unavailable at ${this.target} (${reason}); serving without the cache, reconnecting in the background`,
       );
     } else {
-      this.failureLog.warn(`Redis command failed at ${this.target} (${operation}: ${reason}); served without the cache`);
+      this.failureLog.warn(
+        `Redis command failed at ${this.target} (${operation}: ${reason}); served without the cache`,
+      );
     }
     return reason;
   }

@@ -1,15 +1,28 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 
-export type ApiErrorType = 'invalid_request_error' | 'not_found_error' | 'server_error' | 'upstream_error' | string;
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'rate_limit_error'
+  | 'server_error'
+  | 'upstream_error';
 
 /** OpenAI's error envelope: `{"error":{"message","type","param","code"}}`. */
 export interface ApiErrorBody {
-  error: { message: string; type: ApiErrorType; param: string | null; code: string | null };
+  /** `type` is usually an ApiErrorType; an upstream's own type is passed through unchanged. */
+  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
 /** An error that reaches the client as-is, in OpenAI's envelope. */
 export class ApiError extends HttpException {
-  constructor(status: number, message: string, type: ApiErrorType, param: string | null = null, code: string | null = null) {
+  constructor(
+    status: number,
+    message: string,
+    type: ApiErrorType,
+    param: string | null = null,
+    code: string | null = null,
+  ) {
     super({ error: { message, type, param, code } } satisfies ApiErrorBody, status);
   }
 
@@ -24,6 +37,6 @@ export class ApiError extends HttpException {
 
 export function isApiErrorBody(value: unknown): value is ApiErrorBody {
   if (typeof value !== 'object' || value === null || !('error' in value)) return false;
-  const error = (value as { error: unknown }).error;
+  const error: unknown = value.error;
   return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
 }

@@ -1,12 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { ApiErrorBody, isApiErrorBody } from './api-error';
+import { ApiErrorBody, ApiErrorType, isApiErrorBody } from './api-error';
 
 export interface ErrorReply {
   status: number;
   body: ApiErrorBody;
 }
 
-const TYPE_BY_STATUS: Record<number, string> = {
+const TYPE_BY_STATUS: Record<number, ApiErrorType> = {
   401: 'authentication_error',
   403: 'permission_error',
   404: 'invalid_request_error',
@@ -30,7 +30,14 @@ export function toErrorReply(error: unknown): ErrorReply {
   }
   return {
     status: 500,
-    body: { error: { message: 'The server had an error processing your request.', type: 'server_error', param: null, code: null } },
+    body: {
+      error: {
+        message: 'The server had an error processing your request.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
+    },
   };
 }
 

@@ -23,7 +23,9 @@ export class HealthService {
 
   async readiness(): Promise<Readiness> {
     const [db, cache] = await Promise.all([this.prisma.check(), this.redis.ping()]);
-    const postgres: DependencyState = db.ok ? { status: 'up', latencyMs: round(db.latencyMs) } : { status: 'down', error: db.error };
+    const postgres: DependencyState = db.ok
+      ? { status: 'up', latencyMs: round(db.latencyMs) }
+      : { status: 'down', error: db.error };
     const redis: DependencyState = cache.ok
       ? { status: 'up', latencyMs: round(cache.value) }
       : { status: 'down', error: cache.error };

@@ -1,0 +1,31 @@
+import { describeRedisError, isTimeout } from './redis-errors';
+
+function errno(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('describeRedisError', () => {
+  it.each([
+    [errno('connect ECONNREFUSED 127.0.0.1:6390', 'ECONNREFUSED'), 'connection refused'],
+    [new Error('Error: connect ECONNREFUSED 127.0.0.1:6390'), 'connection refused'],
+    [errno('getaddrinfo ENOTFOUND cache', 'ENOTFOUND'), 'host not found'],
+    [new Error('Command timed out'), 'timeout'],
+    [
+      new Error('WRONGPASS invalid username-password pair or user is disabled.'),
+      'authentication failed: wrong username or password',
+    ],
+    [new Error('NOAUTH Authentication required.'), 'authentication required: no password was sent'],
+    [
+      new Error("NOPERM this user has no permissions to run the 'set' command"),
+      "no permission: this user has no permissions to run the 'set' command",
+    ],
+    [new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'not connected'],
+  ])('describes %s as "%s"', (error, description) => {
+    expect(describeRedisError(error)).toBe(description);
+  });
+
+  it('tells timeouts apart from other failures', () => {
+    expect(isTimeout(new Error('Command timed out'))).toBe(true);
+    expect(isTimeout(errno('connect ECONNREFUSED', 'ECONNREFUSED'))).toBe(false);
+  });
+});

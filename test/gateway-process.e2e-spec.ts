@@ -1,0 +1,53 @@
+import { freePort, OwnRedisServer } from './support/redis-server';
+import { NodeProcess } from './support/process';
+
+const GATEWAY = 'dist/apps/gateway/src/main.js';
+
+describe('the built gateway process', () => {
+  it('exits at once with a message naming DATABASE_URL when it is malformed, never echoing the password', async () => {
+    const gateway = NodeProcess.start(GATEWAY, { DATABASE_URL: 'mysql://app:hunter2@db/app', PORT: '0' });
+    expect(await gateway.exitCode()).toBe(1);
+    expect(gateway.output).toContain(
+      'Invalid configuration: DATABASE_URL must start with postgresql:// or postgres://',
+    );
+    expect(gateway.output).not.toContain('hunter2');
+  });
+
+  it('starts with Redis stopped, logs the problem once, serves ready as degraded and stops cleanly on SIGTERM', async () => {
+    const redis = await OwnRedisServer.start();
+    await redis.stop();
+    const port = await freePort();
+    const gateway = NodeProcess.start(GATEWAY, { REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      await gateway.waitFor(/Listening on/);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'degraded' });
+      expect(gateway.output.match(/Redis unavailable/g)).toHaveLength(1);
+    } finally {
+      // Nest runs the shutdown hooks, then re-raises the signal: the process ends by SIGTERM.
+      expect(await gateway.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
+    }
+    expect(gateway.output).toMatch(/Received SIGTERM, shutting down[\s\S]*Shutdown complete/);
+  });
+
+  it('logs the effective Redis target with the password redacted and warns about a URL without password', async () => {
+    const port = await freePort();
+    const gateway = NodeProcess.start(GATEWAY, {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_PASSWORD: 'hunter2',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await gateway.waitFor(/Listening on/);
+      expect(gateway.output).toContain('REDIS_URL has no password but REDIS_PASSWORD is set: REDIS_PASSWORD is used');
+      expect(gateway.output).toContain('redis://:***@127.0.0.1:1/0');
+      expect(gateway.output).toContain('password from REDIS_PASSWORD');
+      expect(gateway.output).not.toContain('hunter2');
+    } finally {
+      await gateway.stop('SIGTERM');
+    }
+  });
+});

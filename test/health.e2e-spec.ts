@@ -1,0 +1,88 @@
+import { freePort, OwnRedisServer } from './support/redis-server';
+import { RunningGateway, startGateway } from './support/gateway';
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('health endpoints', () => {
+  let gateway: RunningGateway | undefined;
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+  });
+
+  it('reports live, and ready with PostgreSQL and Redis up', async () => {
+    gateway = await startGateway();
+    expect(await getJson(`${gateway.url}/health/live`)).toEqual({ status: 200, body: { status: 'ok' } });
+    const ready = await getJson(`${gateway.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('starts with Redis stopped, says degraded (not down), logs it once, and recovers when Redis returns', async () => {
+    const redis = await OwnRedisServer.start();
+    await redis.stop();
+    gateway = await startGateway({ REDIS_URL: redis.url });
+
+    const degraded = await getJson(`${gateway.url}/health/ready`);
+    expect(degraded.status).toBe(200);
+    expect(degraded.body).toMatchObject({
+      status: 'degraded',
+      checks: { postgres: { status: 'up' }, redis: { status: 'down', error: 'not connected' } },
+    });
+    // Several reconnect attempts and failed probes later, the outage is still logged only once.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await getJson(`${gateway.url}/health/ready`);
+    const warnings = gateway.logs.matching(/Redis unavailable/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain(`127.0.0.1:${redis.port}`);
+    expect(warnings[0]?.message).toContain('connection refused');
+
+    await redis.restart();
+    const url = gateway.url;
+    await waitUntil(async () => (await getJson(`${url}/health/ready`)).body.status === 'ok');
+    expect(gateway.logs.matching(/connection to .* restored/)).toHaveLength(1);
+    await gateway.close();
+    gateway = undefined;
+    await redis.stop();
+  });
+
+  it('says down with 503 when PostgreSQL is unreachable, while staying live', async () => {
+    const port = await freePort();
+    gateway = await startGateway({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+    const ready = await getJson(`${gateway.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      status: 'down',
+      checks: {
+        postgres: { status: 'down', error: `Can't reach database server at 127.0.0.1:${port}` },
+        redis: { status: 'up' },
+      },
+    });
+    expect((await getJson(`${gateway.url}/health/live`)).status).toBe(200);
+    expect(gateway.logs.matching(/PostgreSQL unavailable .*retrying/).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers unknown routes with 404 in the OpenAI error envelope', async () => {
+    gateway = await startGateway();
+    expect(await getJson(`${gateway.url}/v1/nope`)).toEqual({
+      status: 404,
+      body: {
+        error: { message: 'Cannot GET /v1/nope', type: 'invalid_request_error', param: null, code: 'not_found' },
+      },
+    });
+  });
+});

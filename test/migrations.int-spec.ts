@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
+
+describe('npm run db:migrate', () => {
+  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
+  const database = `rsc_migrate_${randomBytes(4).toString('hex')}`;
+  const url = withDatabase(adminUrl, database);
+
+  beforeAll(() => createDatabase(adminUrl, database));
+  afterAll(() => dropDatabase(adminUrl, database));
+
+  it('creates the responses table with its indexes on an empty database, and a second run is a no-op', async () => {
+    expect(await migrate(url)).toMatch(/All migrations have been successfully applied/);
+    expect(await migrate(url)).toMatch(/No pending migrations to apply/);
+
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const columns = await client.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'responses' ORDER BY column_name",
+      );
+      expect(columns.rows.map((row) => row.column_name)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'session_id',
+          'parent_response_id',
+          'owner_hash',
+          'model',
+          'input',
+          'instructions',
+          'output',
+          'input_tokens',
+          'output_tokens',
+          'total_tokens',
+          'status',
+          'error',
+          'metadata',
+          'created_at',
+          'completed_at',
+        ]),
+      );
+      const indexes = await client.query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'responses'",
+      );
+      const definitions = indexes.rows.map((row) => row.indexdef).join('\n');
+      expect(definitions).toMatch(/UNIQUE INDEX responses_pkey .*\(id\)/);
+      expect(definitions).toMatch(/\(parent_response_id\)/);
+      expect(definitions).toMatch(/\(session_id, created_at\)/);
+      const applied = await client.query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL');
+      expect(applied.rowCount).toBe(1);
+    } finally {
+      await client.end();
+    }
+  });
+});

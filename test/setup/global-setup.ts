@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { createDatabase, migrate, withDatabase } from './test-services';
+
+interface StartedContainer {
+  stop(): Promise<unknown>;
+}
+
+declare global {
+  var __testContainers: StartedContainer[] | undefined;
+}
+
+/**
+ * Gives every test run its own PostgreSQL database (migrated) and Redis key prefix, so runs never
+ * collide. Uses REDIS_URL / DATABASE_URL when set; otherwise starts testcontainers (needs Docker).
+ */
+export default async function globalSetup(): Promise<void> {
+  const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  globalThis.__testContainers = [];
+
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const redis = await new RedisContainer('redis:7-alpine').start();
+    globalThis.__testContainers.push(redis);
+    redisUrl = redis.getConnectionUrl();
+  }
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const postgres = await new PostgreSqlContainer('postgres:16-alpine').start();
+    globalThis.__testContainers.push(postgres);
+    adminUrl = postgres.getConnectionUri();
+  }
+
+  const database = `rsc_test_${runId}`;
+  await createDatabase(adminUrl, database);
+  const databaseUrl = withDatabase(adminUrl, database);
+  await migrate(databaseUrl);
+
+  // Workers are forked after this and inherit the environment.
+  process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
+  process.env.TEST_DATABASE_NAME = database;
+  process.env.DATABASE_URL = databaseUrl;
+  process.env.REDIS_URL = redisUrl;
+  process.env.REDIS_KEY_PREFIX = `rsc-test-${runId}`;
+}
