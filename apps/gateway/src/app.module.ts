@@ -2,15 +2,24 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
+import { SessionStoreModule } from '@app/session-store';
 import { HealthModule } from './health/health.module';
 import { LifecycleLogger } from './lifecycle-logger';
+import { ResponsesModule } from './responses/responses.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), RedisModule, DatabaseModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        DatabaseModule,
+        SessionStoreModule,
+        HealthModule,
+        ResponsesModule,
+      ],
       providers: [LifecycleLogger],
     };
   }

@@ -1,3 +1,4 @@
 export * from './database.module';
 export * from './prisma.service';
-export type { Prisma, ResponseRecord } from './generated/prisma/client';
+export { Prisma } from './generated/prisma/client';
+export type { ResponseRecord } from './generated/prisma/client';

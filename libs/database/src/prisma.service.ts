@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, redactUrl } from '@app/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
@@ -14,7 +14,7 @@ const RETRY_MAX_DELAY_MS = 30_000;
  * does not stop start-up: it is reported by the readiness check and retried in the background.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private readonly target: string;
   private retryTimer?: NodeJS.Timeout;
@@ -31,7 +31,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.connectOrRetry(0);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After every onModuleDestroy hook, so the spend-log writer can still flush in its own. */
+  async onApplicationShutdown(): Promise<void> {
     this.destroyed = true;
     clearTimeout(this.retryTimer);
     await this.$disconnect();

@@ -19,7 +19,8 @@ export class ApiError extends HttpException {
   constructor(
     status: number,
     message: string,
-    type: ApiErrorType,
+    /** One of ApiErrorType, or an upstream's own type passed through. */
+    type: string,
     param: string | null = null,
     code: string | null = null,
   ) {

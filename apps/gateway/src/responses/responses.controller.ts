@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../common/api-error';
+import { callerOf } from './caller';
+import { InputItemsQuery, inputItemsPage, toResponseObject } from './response-object';
+import { ResponseCachingInterceptor } from './response-caching.interceptor';
+import { ResponseRenderInterceptor } from './response-render.interceptor';
+import { ResponsesService } from './responses.service';
+import { Turn } from './turn';
+
+@Controller('v1/responses')
+export class ResponsesController {
+  constructor(private readonly responses: ResponsesService) {}
+
+  @Post()
+  @HttpCode(200)
+  @UseInterceptors(ResponseRenderInterceptor, ResponseCachingInterceptor)
+  async create(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Turn> {
+    const caller = callerOf(request);
+    const upstreamAbort = new AbortController();
+    // The client went away before we answered: stop the upstream work.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) upstreamAbort.abort();
+    });
+    const sessionHeader = request.headers['x-session-id'];
+    return this.responses.create(
+      body,
+      caller,
+      typeof sessionHeader === 'string' ? sessionHeader : undefined,
+      upstreamAbort.signal,
+    );
+  }
+
+  @Get(':id')
+  async retrieve(@Param('id') id: string, @Req() request: FastifyRequest) {
+    return toResponseObject(await this.responses.retrieve(id, callerOf(request).ownerHash));
+  }
+
+  @Delete(':id')
+  async delete(@Param('id') id: string, @Req() request: FastifyRequest) {
+    await this.responses.delete(id, callerOf(request).ownerHash);
+    return { id, object: 'response', deleted: true };
+  }
+
+  @Get(':id/input_items')
+  async inputItems(@Param('id') id: string, @Query() query: Record<string, unknown>, @Req() request: FastifyRequest) {
+    const page = parseInputItemsQuery(query);
+    const response = await this.responses.retrieve(id, callerOf(request).ownerHash);
+    return inputItemsPage(response.input, page);
+  }
+}
+
+function parseInputItemsQuery(query: Record<string, unknown>): InputItemsQuery {
+  const limitText = query.limit;
+  let limit = 20;
+  if (limitText !== undefined) {
+    limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw ApiError.invalidRequest("Invalid 'limit': expected an integer between 1 and 100.", 'limit');
+    }
+  }
+  const order = query.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc')
+    throw ApiError.invalidRequest("Invalid 'order': expected asc or desc.", 'order');
+  const after = query.after;
+  if (after !== undefined && (typeof after !== 'string' || after === '')) {
+    throw ApiError.invalidRequest("Invalid 'after': expected an item id.", 'after');
+  }
+  return { limit, order, after: after as string | undefined };
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ResponseCachingInterceptor } from './response-caching.interceptor';
+import { ResponseRenderInterceptor } from './response-render.interceptor';
+import { ResponsesController } from './responses.controller';
+import { ResponsesService } from './responses.service';
+import { SessionHandler } from './session.handler';
+import { ChatUpstream } from './upstream/chat.upstream';
+import { ResponsesUpstream } from './upstream/responses.upstream';
+import { UPSTREAM_ADAPTER } from './upstream/upstream-adapter';
+import { UpstreamClient } from './upstream/upstream.client';
+
+@Module({
+  controllers: [ResponsesController],
+  providers: [
+    ResponsesService,
+    SessionHandler,
+    UpstreamClient,
+    ChatUpstream,
+    ResponsesUpstream,
+    ResponseCachingInterceptor,
+    ResponseRenderInterceptor,
+    {
+      provide: UPSTREAM_ADAPTER,
+      inject: [AppConfig, ChatUpstream, ResponsesUpstream],
+      useFactory: (config: AppConfig, chat: ChatUpstream, responses: ResponsesUpstream) =>
+        config.upstreamApi === 'chat' ? chat : responses,
+    },
+  ],
+  exports: [SessionHandler],
+})
+export class ResponsesModule {}

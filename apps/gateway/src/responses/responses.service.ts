@@ -1,0 +1,149 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  EMPTY_USAGE,
+  newResponseId,
+  newSessionId,
+  ResponseCache,
+  ResponseRepository,
+  SpendLogWriter,
+  StoredResponse,
+} from '@app/session-store';
+import { ApiError } from '../common/api-error';
+import { toErrorReply } from '../common/error-envelope';
+import { Caller } from './caller';
+import { CreateResponseRequest, parseCreateResponseRequest } from './create-response.request';
+import { SessionHandler } from './session.handler';
+import { Turn, TurnFailedError } from './turn';
+import { UPSTREAM_ADAPTER, UpstreamAdapter, UpstreamTurn } from './upstream/upstream-adapter';
+
+const SESSION_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+@Injectable()
+export class ResponsesService {
+  constructor(
+    private readonly sessions: SessionHandler,
+    @Inject(UPSTREAM_ADAPTER) private readonly upstream: UpstreamAdapter,
+    private readonly cache: ResponseCache,
+    private readonly writer: SpendLogWriter,
+    private readonly repository: ResponseRepository,
+  ) {}
+
+  /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
+  async create(body: unknown, caller: Caller, sessionHeader: string | undefined, signal: AbortSignal): Promise<Turn> {
+    const request = parseCreateResponseRequest(body);
+    const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
+    const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
+    const draft = draftOf(request, sessionId, caller.ownerHash, history.source);
+    const turn: UpstreamTurn = {
+      model: request.model,
+      instructions: request.instructions,
+      conversation: [...history.items, ...request.input],
+      params: request.params,
+      authorization: caller.authorization,
+    };
+    try {
+      if (request.stream) {
+        return { kind: 'stream', draft, events: await this.upstream.stream(turn, draft, signal), sessionId };
+      }
+      const result = await this.upstream.complete(turn, signal);
+      return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId };
+    } catch (error) {
+      throw new TurnFailedError(asApiError(error), failedRecord(draft, error));
+    }
+  }
+
+  /** A stored response of this owner (any status), or 404. */
+  async retrieve(id: string, ownerHash: string): Promise<StoredResponse> {
+    const cached = await this.cache.get(id, ownerHash);
+    const found =
+      (cached.ok ? cached.value : null) ??
+      ownedBy(this.writer.find(id), ownerHash) ??
+      (await this.repository.find(id, ownerHash));
+    if (!found || !found.store || found.deletedAt !== null) {
+      throw ApiError.notFound(`Response with id '${id}' not found.`, 'response_id');
+    }
+    return found;
+  }
+
+  /** Deletes from every layer; PostgreSQL keeps the spend-log facts without the content. */
+  async delete(id: string, ownerHash: string): Promise<void> {
+    await this.retrieve(id, ownerHash);
+    const at = Date.now();
+    this.writer.markDeleted(id, at);
+    await this.cache.delete(id, ownerHash);
+    await this.repository.markDeleted(id, ownerHash, new Date(at));
+  }
+}
+
+function chooseSessionId(header: string | undefined, metadata: Record<string, string>): string {
+  const fromHeader = header?.trim();
+  if (fromHeader) {
+    if (!SESSION_ID.test(fromHeader)) {
+      throw ApiError.invalidRequest(
+        "Invalid 'x-session-id' header: use 1-128 letters, digits or _.:@-",
+        'x-session-id',
+      );
+    }
+    return fromHeader;
+  }
+  const fromMetadata = metadata.session_id;
+  if (fromMetadata !== undefined) {
+    if (!SESSION_ID.test(fromMetadata)) {
+      throw ApiError.invalidRequest(
+        "Invalid 'metadata.session_id': use 1-128 letters, digits or _.:@-",
+        'metadata.session_id',
+      );
+    }
+    return fromMetadata;
+  }
+  return newSessionId();
+}
+
+function draftOf(
+  request: CreateResponseRequest,
+  sessionId: string,
+  ownerHash: string,
+  historySource: StoredResponse['historySource'],
+): StoredResponse {
+  return {
+    id: newResponseId(sessionId),
+    sessionId,
+    previousResponseId: request.previousResponseId,
+    ownerHash,
+    model: request.model,
+    store: request.store,
+    input: request.input,
+    instructions: request.instructions,
+    output: [],
+    params: request.params,
+    metadata: request.metadata,
+    status: 'in_progress',
+    error: null,
+    incompleteDetails: null,
+    usage: EMPTY_USAGE,
+    historySource,
+    createdAt: Date.now(),
+    completedAt: null,
+    deletedAt: null,
+  };
+}
+
+function ownedBy(response: StoredResponse | undefined, ownerHash: string): StoredResponse | null {
+  return response && response.ownerHash === ownerHash ? response : null;
+}
+
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const { status, body } = toErrorReply(error);
+  return new ApiError(status, body.error.message, body.error.type, body.error.param, body.error.code);
+}
+
+function failedRecord(draft: StoredResponse, error: unknown): StoredResponse {
+  const { body } = toErrorReply(error);
+  return {
+    ...draft,
+    status: 'failed',
+    error: { code: body.error.code ?? body.error.type, message: body.error.message },
+    completedAt: Date.now(),
+  };
+}

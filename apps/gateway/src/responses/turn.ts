@@ -1,0 +1,25 @@
+import { Observable } from 'rxjs';
+import { StoredResponse } from '@app/session-store';
+import { ApiError } from '../common/api-error';
+import { StreamEvent } from './stream-events';
+
+/** One event of a streamed turn; the terminal one carries the finished record. */
+export interface TurnEvent {
+  event: StreamEvent;
+  final?: StoredResponse;
+}
+
+/** What the controller hands to the interceptors: a finished response, or a stream of events. */
+export type Turn =
+  | { kind: 'response'; response: StoredResponse; sessionId: string }
+  | { kind: 'stream'; draft: StoredResponse; events: Observable<TurnEvent>; sessionId: string };
+
+/** A turn that failed upstream: the client gets `error`; the record still goes to the spend log. */
+export class TurnFailedError extends Error {
+  constructor(
+    readonly error: ApiError,
+    readonly record: StoredResponse,
+  ) {
+    super(error.message);
+  }
+}

@@ -1,0 +1,61 @@
+import { ConversationItem, EMPTY_USAGE, newItemId, ResponseUsage, StoredResponse } from '@app/session-store';
+import { ChatCompletion, ChatUsage } from './chat-types';
+
+/** What an upstream answer adds to a response. */
+export type TurnResult = Pick<StoredResponse, 'output' | 'usage' | 'status' | 'incompleteDetails'>;
+
+export function toResponseUsage(usage: ChatUsage | null | undefined): ResponseUsage {
+  if (!usage) return EMPTY_USAGE;
+  const input = usage.prompt_tokens ?? 0;
+  const output = usage.completion_tokens ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: usage.total_tokens ?? input + output,
+  };
+}
+
+/** finish_reason -> Response status: `length` is incomplete (max_output_tokens), like OpenAI. */
+export function statusOf(finishReason: string | null | undefined): Pick<TurnResult, 'status' | 'incompleteDetails'> {
+  if (finishReason === 'length') return { status: 'incomplete', incompleteDetails: { reason: 'max_output_tokens' } };
+  if (finishReason === 'content_filter')
+    return { status: 'incomplete', incompleteDetails: { reason: 'content_filter' } };
+  return { status: 'completed', incompleteDetails: null };
+}
+
+export function messageItem(id: string, text: string, refusal: string | null, status: 'completed' | 'incomplete') {
+  return {
+    id,
+    type: 'message' as const,
+    role: 'assistant' as const,
+    status,
+    content: refusal
+      ? [{ type: 'refusal' as const, refusal }]
+      : [{ type: 'output_text' as const, text, annotations: [], logprobs: [] }],
+  };
+}
+
+/** A non-streamed chat completion as Response output. */
+export function chatCompletionResult(completion: ChatCompletion): TurnResult {
+  const choice = completion.choices?.[0];
+  const { status, incompleteDetails } = statusOf(choice?.finish_reason);
+  const itemStatus = status === 'incomplete' ? 'incomplete' : 'completed';
+  const output: ConversationItem[] = [];
+  const message = choice?.message;
+  if ((message?.content ?? '') !== '' || message?.refusal) {
+    output.push(messageItem(newItemId('msg'), message?.content ?? '', message?.refusal ?? null, itemStatus));
+  }
+  for (const call of message?.tool_calls ?? []) {
+    output.push({
+      id: newItemId('fc'),
+      type: 'function_call',
+      call_id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+      status: 'completed',
+    });
+  }
+  return { output, usage: toResponseUsage(completion.usage), status, incompleteDetails };
+}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { StoredResponse } from '@app/session-store';
+import { TurnEvent } from '../turn';
+import { ChatStreamTranslator, StreamEnd } from './chat-stream.translator';
+import { chatCompletionResult, TurnResult } from './chat-result';
+import { toChatRequest } from './chat-request';
+import { ChatChunk, ChatCompletion } from './chat-types';
+import { sseData } from './sse-parser';
+import { UpstreamAdapter, UpstreamTurn } from './upstream-adapter';
+import { UpstreamClient } from './upstream.client';
+
+/** UPSTREAM_API=chat: Responses turns over the upstream's Chat Completions endpoint. */
+@Injectable()
+export class ChatUpstream implements UpstreamAdapter {
+  constructor(private readonly client: UpstreamClient) {}
+
+  async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
+    const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, false);
+    const call = await this.client.post('/chat/completions', request, turn.authorization, signal);
+    try {
+      return chatCompletionResult((await call.body.json()) as ChatCompletion);
+    } catch (error) {
+      throw call.failure(error);
+    }
+  }
+
+  async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
+    const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, true);
+    const call = await this.client.post('/chat/completions', request, turn.authorization, signal);
+
+    return new Observable<TurnEvent>((subscriber) => {
+      const translator = new ChatStreamTranslator(draft);
+      const emitEnd = (end: StreamEnd) => {
+        end.events.forEach((event, index) => {
+          subscriber.next(index === end.events.length - 1 ? { event, final: end.final } : { event });
+        });
+        subscriber.complete();
+      };
+      for (const event of translator.start()) subscriber.next({ event });
+
+      const pump = async () => {
+        let finished = false;
+        try {
+          for await (const data of sseData(call.body)) {
+            if (subscriber.closed) return;
+            if (data === '[DONE]') {
+              finished = true;
+              break;
+            }
+            const chunk = JSON.parse(data) as ChatChunk;
+            if (chunk.error) {
+              emitEnd(translator.fail(chunk.error.code ?? 'upstream_error', chunk.error.message ?? 'Upstream error'));
+              return;
+            }
+            for (const event of translator.push(chunk)) subscriber.next({ event });
+            if (chunk.choices?.[0]?.finish_reason) finished = true;
+          }
+          if (subscriber.closed) return;
+          if (finished) emitEnd(translator.complete());
+          else
+            emitEnd(
+              translator.fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.'),
+            );
+        } catch (error) {
+          if (subscriber.closed) return;
+          const failure = call.failure(error);
+          const body = failure.getResponse() as { error: { code: string | null; message: string } };
+          emitEnd(translator.fail(body.error.code ?? 'upstream_error', body.error.message));
+        }
+      };
+      void pump();
+      // Unsubscribed before the end (the client went away): drop the upstream connection.
+      return () => {
+        if (!call.body.destroyed) call.body.destroy();
+      };
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { ConversationItem, EMPTY_USAGE, ResponseUsage, StoredResponse } from '@app/session-store';
+import { toResponseObject } from '../response-object';
+import { isTerminal, StreamEvent } from '../stream-events';
+import { TurnEvent } from '../turn';
+import { TurnResult } from './chat-result';
+import { sseData } from './sse-parser';
+import { UpstreamAdapter, UpstreamTurn } from './upstream-adapter';
+import { UpstreamClient } from './upstream.client';
+
+/** The fields of an upstream Response object this service takes over. */
+interface UpstreamResponse {
+  status?: StoredResponse['status'];
+  output?: ConversationItem[];
+  usage?: ResponseUsage | null;
+  incomplete_details?: { reason: string } | null;
+  error?: { code: string; message: string } | null;
+}
+
+/**
+ * UPSTREAM_API=responses: the whole history goes to the upstream's own /responses endpoint,
+ * statelessly (`store: false`, no `previous_response_id`); ids and state stay ours.
+ */
+@Injectable()
+export class ResponsesUpstream implements UpstreamAdapter {
+  constructor(private readonly client: UpstreamClient) {}
+
+  async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
+    const call = await this.client.post('/responses', statelessRequest(turn, false), turn.authorization, signal);
+    try {
+      return resultOf((await call.body.json()) as UpstreamResponse);
+    } catch (error) {
+      throw call.failure(error);
+    }
+  }
+
+  async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
+    const call = await this.client.post('/responses', statelessRequest(turn, true), turn.authorization, signal);
+    return new Observable<TurnEvent>((subscriber) => {
+      let sequence = 0;
+      const relay = (event: StreamEvent, final?: StoredResponse) =>
+        subscriber.next({ event: { ...event, sequence_number: sequence++ }, ...(final ? { final } : {}) });
+      const fail = (code: string, message: string) => {
+        const final: StoredResponse = { ...draft, status: 'failed', error: { code, message }, completedAt: Date.now() };
+        relay({ type: 'response.failed', sequence_number: 0, response: toResponseObject(final) }, final);
+        subscriber.complete();
+      };
+      const pump = async () => {
+        try {
+          for await (const data of sseData(call.body)) {
+            if (subscriber.closed) return;
+            if (data === '[DONE]') break;
+            const event = JSON.parse(data) as StreamEvent & { response?: UpstreamResponse };
+            if (!event.response) {
+              relay(event);
+              continue;
+            }
+            // Our id, chain and settings on every Response object; the upstream's answer inside.
+            const merged: StoredResponse = {
+              ...draft,
+              ...resultOf(event.response),
+              status: event.response.status ?? 'in_progress',
+            };
+            if (isTerminal(event)) {
+              const final: StoredResponse = { ...merged, error: event.response.error ?? null, completedAt: Date.now() };
+              relay({ ...event, response: toResponseObject(final) }, final);
+              subscriber.complete();
+              return;
+            }
+            relay({ ...event, response: toResponseObject(merged) });
+          }
+          if (!subscriber.closed)
+            fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.');
+        } catch (error) {
+          if (subscriber.closed) return;
+          const body = call.failure(error).getResponse() as { error: { code: string | null; message: string } };
+          fail(body.error.code ?? 'upstream_error', body.error.message);
+        }
+      };
+      void pump();
+      return () => {
+        if (!call.body.destroyed) call.body.destroy();
+      };
+    });
+  }
+}
+
+function statelessRequest(turn: UpstreamTurn, stream: boolean) {
+  const { params } = turn;
+  return {
+    model: turn.model,
+    input: turn.conversation.map(withoutIds),
+    ...(turn.instructions !== null ? { instructions: turn.instructions } : {}),
+    store: false,
+    stream,
+    ...(params.temperature !== null ? { temperature: params.temperature } : {}),
+    ...(params.top_p !== null ? { top_p: params.top_p } : {}),
+    ...(params.max_output_tokens !== null ? { max_output_tokens: params.max_output_tokens } : {}),
+    ...(params.tools.length > 0
+      ? { tools: params.tools, tool_choice: params.tool_choice, parallel_tool_calls: params.parallel_tool_calls }
+      : {}),
+    ...(params.user !== null ? { user: params.user } : {}),
+    text: params.text,
+  };
+}
+
+/** Our item ids mean nothing to a stateless upstream (and `store: false` upstreams reject unknown ones). */
+function withoutIds(item: ConversationItem): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { id, status, ...rest } = item;
+  return rest;
+}
+
+function resultOf(response: UpstreamResponse): TurnResult {
+  const status = response.status ?? 'completed';
+  return {
+    output: response.output ?? [],
+    usage: response.usage ?? EMPTY_USAGE,
+    status: status === 'in_progress' ? 'completed' : status,
+    incompleteDetails: response.incomplete_details ?? null,
+  };
+}

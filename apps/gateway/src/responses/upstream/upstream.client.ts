@@ -1,0 +1,75 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { Agent, Dispatcher, request } from 'undici';
+import { ApiError } from '../../common/api-error';
+import { fromUpstreamStatus, upstreamTimeout, upstreamUnreachable } from './upstream-error';
+
+export type UpstreamBody = Dispatcher.ResponseData['body'];
+
+/** An upstream call in progress: its body, and how to tell why it was aborted. */
+export interface UpstreamCall {
+  body: UpstreamBody;
+  /** Maps an error thrown while reading the body to what the client should see. */
+  failure(error: unknown): ApiError;
+}
+
+/** POSTs to the OpenAI-compatible upstream over a pooled keep-alive connection. */
+@Injectable()
+export class UpstreamClient implements OnModuleDestroy {
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 512 });
+
+  constructor(private readonly config: AppConfig) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /**
+   * Sends the request and waits for the status line. A non-2xx answer, a connection failure or
+   * the timeout reject with the ApiError the client should get; the caller's `signal` aborts.
+   */
+  async post(
+    path: string,
+    payload: unknown,
+    authorization: string | undefined,
+    signal: AbortSignal,
+  ): Promise<UpstreamCall> {
+    const timeout = AbortSignal.timeout(this.config.upstreamTimeoutMs);
+    const combined = AbortSignal.any([signal, timeout]);
+    const failure = (error: unknown): ApiError => {
+      if (error instanceof ApiError) return error;
+      if (timeout.aborted) return upstreamTimeout(this.config.upstreamTimeoutMs);
+      if (signal.aborted) return upstreamUnreachable('the client went away');
+      return upstreamUnreachable(describeNetworkError(error));
+    };
+    const auth = this.config.upstreamApiKey ? `Bearer ${this.config.upstreamApiKey}` : authorization;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(`${this.config.upstreamBaseUrl}${path}`, {
+        method: 'POST',
+        dispatcher: this.agent,
+        signal: combined,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+        body: JSON.stringify(payload),
+        headersTimeout: this.config.upstreamTimeoutMs,
+        bodyTimeout: this.config.upstreamTimeoutMs,
+      });
+    } catch (error) {
+      throw failure(error);
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) {
+      const text = await response.body.text().catch(() => '');
+      throw fromUpstreamStatus(response.statusCode, text);
+    }
+    return { body: response.body, failure };
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND') return 'host not found';
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return 'connection closed by the upstream';
+  return message ?? code ?? 'unknown error';
+}

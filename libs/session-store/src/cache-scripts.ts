@@ -1,0 +1,57 @@
+/**
+ * Lua scripts, each one round trip. Every key they touch shares the session's hash tag
+ * (KEYS[1] is the session set), so they run unchanged on Redis Cluster.
+ */
+
+/**
+ * Walks parent links from ARGV[2] for ARGV[3]'s owner, refreshing TTLs on the way.
+ * Returns { found JSON newest first, id where the walk stopped ('' when it reached the root) }.
+ */
+export const CHAIN_SCRIPT = `
+local rprefix, id, owner = ARGV[1], ARGV[2], ARGV[3]
+local ttl, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local found = {}
+while id ~= '' and #found < limit do
+  local key = rprefix .. id
+  local v = redis.call('HMGET', key, 'd', 'p', 'o')
+  if not v[1] or v[3] ~= owner then break end
+  redis.call('EXPIRE', key, ttl)
+  found[#found + 1] = v[1]
+  id = v[2]
+end
+if #found > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+return { found, id }
+`;
+
+/**
+ * Stores responses (ARGV[4..] in fives: id, parent, owner, json, created-ms), then drops the
+ * oldest beyond ARGV[3] per session. Returns how many were dropped.
+ */
+export const SAVE_SCRIPT = `
+local zkey, rprefix = KEYS[1], ARGV[1]
+local ttl, max = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 4, #ARGV, 5 do
+  local key = rprefix .. ARGV[i]
+  redis.call('HSET', key, 'd', ARGV[i + 3], 'p', ARGV[i + 1], 'o', ARGV[i + 2])
+  redis.call('EXPIRE', key, ttl)
+  redis.call('ZADD', zkey, ARGV[i + 4], ARGV[i])
+end
+local excess = redis.call('ZCARD', zkey) - max
+if excess > 0 then
+  local dropped = redis.call('ZPOPMIN', zkey, excess)
+  for j = 1, #dropped, 2 do redis.call('DEL', rprefix .. dropped[j]) end
+else
+  excess = 0
+end
+redis.call('EXPIRE', zkey, ttl)
+return excess
+`;
+
+/** Removes ARGV[2] if ARGV[3] owns it. Returns 1 when removed. */
+export const DELETE_SCRIPT = `
+local key = ARGV[1] .. ARGV[2]
+if redis.call('HGET', key, 'o') ~= ARGV[3] then return 0 end
+redis.call('DEL', key)
+redis.call('ZREM', KEYS[1], ARGV[2])
+return 1
+`;

@@ -1,0 +1,33 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Response ids carry their session's 16-hex key tag: `resp_<tag><32 hex>`. The tag is the Redis
+ * hash tag of the session's keys, so a chain is located from the id alone in one round trip.
+ */
+const RESPONSE_ID = /^resp_([0-9a-f]{16})[0-9a-f]{32}$/;
+
+export function sessionTag(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('hex').slice(0, 16);
+}
+
+export function newResponseId(sessionId: string): string {
+  return `resp_${sessionTag(sessionId)}${randomBytes(16).toString('hex')}`;
+}
+
+/** The session tag of a response id, or undefined when the id is not one of ours. */
+export function tagOfResponseId(id: string): string | undefined {
+  return RESPONSE_ID.exec(id)?.[1];
+}
+
+export function newSessionId(): string {
+  return `sess_${randomBytes(16).toString('hex')}`;
+}
+
+export function newItemId(prefix: 'msg' | 'fc' | 'fco'): string {
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+/** Owner of a response: SHA-256 of the caller's bearer key (raw keys are never stored). */
+export function ownerHashOf(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex');
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { RedisOutcome, RedisService } from '@app/redis';
+import type { Result } from 'ioredis';
+import { CacheKeys } from './cache-keys';
+import { CHAIN_SCRIPT, DELETE_SCRIPT, SAVE_SCRIPT } from './cache-scripts';
+import { tagOfResponseId } from './ids';
+import { StoredResponse } from './stored-response';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    rscChain(
+      sessionKey: string,
+      responsePrefix: string,
+      id: string,
+      owner: string,
+      ttl: number,
+      limit: number,
+    ): Result<[string[], string], Context>;
+    rscSave(sessionKey: string, ...args: Array<string | number>): Result<number, Context>;
+    rscDelete(sessionKey: string, responsePrefix: string, id: string, owner: string): Result<number, Context>;
+  }
+}
+
+export interface CachedChain {
+  /** Ancestors found in Redis, newest first (the requested response first). */
+  found: StoredResponse[];
+  /** The id the walk stopped at because Redis did not hold it; null when it reached the root. */
+  missing: string | null;
+}
+
+/** Hard stop for a chain walk inside Redis (a chain is never longer than what Redis keeps per session). */
+const MAX_CHAIN_WALK = 10_000;
+
+/** The Redis layer: responses by id, chains in one round trip, TTL and per-session cap. */
+@Injectable()
+export class ResponseCache {
+  readonly keys: CacheKeys;
+  private readonly ttlSeconds: number;
+  private readonly maxPerSession: number;
+
+  constructor(
+    private readonly redis: RedisService,
+    config: AppConfig,
+  ) {
+    this.keys = new CacheKeys(config.redisKeyPrefix);
+    this.ttlSeconds = config.sessionTtlSeconds;
+    this.maxPerSession = config.sessionMaxResponses;
+    const client = redis.client;
+    client.defineCommand('rscChain', { numberOfKeys: 1, lua: CHAIN_SCRIPT });
+    client.defineCommand('rscSave', { numberOfKeys: 1, lua: SAVE_SCRIPT });
+    client.defineCommand('rscDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+  }
+
+  /** The chain ending at `id`, as far as Redis holds it, in one round trip. */
+  async chain(id: string, ownerHash: string): Promise<RedisOutcome<CachedChain>> {
+    const tag = tagOfResponseId(id);
+    if (!tag) return { ok: true, value: { found: [], missing: id } };
+    const outcome = await this.redis.attempt('chain', (client) =>
+      client.rscChain(
+        this.keys.session(tag),
+        this.keys.responsePrefix(tag),
+        id,
+        ownerHash,
+        this.ttlSeconds,
+        MAX_CHAIN_WALK,
+      ),
+    );
+    if (!outcome.ok) return outcome;
+    const [found, stoppedAt] = outcome.value;
+    return {
+      ok: true,
+      value: {
+        found: found.map((json) => JSON.parse(json) as StoredResponse),
+        missing: stoppedAt === '' ? null : stoppedAt,
+      },
+    };
+  }
+
+  /**
+   * Stores responses of one session (a new one, or a back-fill of older ones) and applies the cap.
+   * Resolves false when Redis could not take them (already counted and logged).
+   */
+  async save(responses: StoredResponse[]): Promise<boolean> {
+    const bySession = new Map<string, StoredResponse[]>();
+    for (const response of responses) {
+      const tag = tagOfResponseId(response.id);
+      if (!tag) continue;
+      bySession.set(tag, [...(bySession.get(tag) ?? []), response]);
+    }
+    let ok = true;
+    for (const [tag, group] of bySession) {
+      // Only the newest `maxPerSession` could survive the cap anyway.
+      const kept = group.sort((a, b) => b.createdAt - a.createdAt).slice(0, this.maxPerSession);
+      const args = kept.flatMap((r) => [r.id, r.previousResponseId ?? '', r.ownerHash, JSON.stringify(r), r.createdAt]);
+      const outcome = await this.redis.attempt('save', (client) =>
+        client.rscSave(
+          this.keys.session(tag),
+          this.keys.responsePrefix(tag),
+          this.ttlSeconds,
+          this.maxPerSession,
+          ...args,
+        ),
+      );
+      ok = ok && outcome.ok;
+    }
+    return ok;
+  }
+
+  /** One response if Redis holds it for this owner. */
+  async get(id: string, ownerHash: string): Promise<RedisOutcome<StoredResponse | null>> {
+    const tag = tagOfResponseId(id);
+    if (!tag) return { ok: true, value: null };
+    const outcome = await this.redis.attempt('get', (client) => client.hmget(this.keys.response(tag, id), 'd', 'o'));
+    if (!outcome.ok) return outcome;
+    const [json, owner] = outcome.value;
+    return { ok: true, value: json && owner === ownerHash ? (JSON.parse(json) as StoredResponse) : null };
+  }
+
+  /** Evicts one response of this owner; resolves whether Redis was reachable. */
+  async delete(id: string, ownerHash: string): Promise<boolean> {
+    const tag = tagOfResponseId(id);
+    if (!tag) return true;
+    const outcome = await this.redis.attempt('delete', (client) =>
+      client.rscDelete(this.keys.session(tag), this.keys.responsePrefix(tag), id, ownerHash),
+    );
+    return outcome.ok;
+  }
+}

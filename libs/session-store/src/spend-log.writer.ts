@@ -1,0 +1,141 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ResponseRepository } from './response-repository';
+import { StoredResponse } from './stored-response';
+
+export interface SpendLogStats {
+  queueDepth: number;
+  rowsWritten: number;
+  failedFlushes: number;
+  lastFlushAt: number | null;
+  lastError: string | null;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+const SHUTDOWN_FLUSH_DEADLINE_MS = 15_000;
+
+/**
+ * The delayed writer: every response (stored or not, completed or failed) is queued and written to
+ * PostgreSQL in batches every SPEND_LOG_FLUSH_INTERVAL_MS, or as soon as SPEND_LOG_BATCH_SIZE rows wait.
+ * Inserts are idempotent; a failed batch stays queued and is retried with backoff; the queue is flushed
+ * on shutdown. Until written, rows are readable here (read-your-writes when Redis is down).
+ */
+@Injectable()
+export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('SpendLog');
+  private queue: StoredResponse[] = [];
+  private readonly unwritten = new Map<string, StoredResponse>();
+  private readonly inFlight = new Set<string>();
+  private readonly deletedInFlight = new Map<string, number>();
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private consecutiveFailures = 0;
+  private retryAt = 0;
+  private readonly stats_: Omit<SpendLogStats, 'queueDepth'> = {
+    rowsWritten: 0,
+    failedFlushes: 0,
+    lastFlushAt: null,
+    lastError: null,
+  };
+
+  constructor(
+    private readonly repository: ResponseRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.spendLogFlushIntervalMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    const deadline = Date.now() + SHUTDOWN_FLUSH_DEADLINE_MS;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      this.retryAt = 0;
+      await this.flush();
+      if (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (this.queue.length > 0) {
+      const ids = this.queue.map((row) => row.id).join(', ');
+      this.logger.error(`Shutdown: ${this.queue.length} spend-log rows could not be written: ${ids}`);
+    }
+  }
+
+  enqueue(response: StoredResponse): void {
+    this.queue.push(response);
+    this.unwritten.set(response.id, response);
+    if (this.queue.length >= this.config.spendLogBatchSize) void this.flush();
+  }
+
+  /** A queued or in-flight row, not yet confirmed in PostgreSQL. */
+  find(id: string): StoredResponse | undefined {
+    return this.unwritten.get(id);
+  }
+
+  /** Applies a DELETE to a row that is not written yet (or is being written right now). */
+  markDeleted(id: string, at: number): void {
+    const row = this.unwritten.get(id);
+    if (!row) return;
+    row.deletedAt = at;
+    if (this.inFlight.has(id)) this.deletedInFlight.set(id, at);
+  }
+
+  stats(): SpendLogStats {
+    return { queueDepth: this.queue.length, ...this.stats_ };
+  }
+
+  /** Writes every queued row (in batches); a failure keeps the rows queued for a later retry. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && Date.now() >= this.retryAt) {
+      const batch = this.queue.slice(0, this.config.spendLogBatchSize);
+      batch.forEach((row) => this.inFlight.add(row.id));
+      try {
+        await this.repository.insertMany(batch);
+      } catch (error) {
+        this.onFailure(error, batch.length);
+        return;
+      } finally {
+        batch.forEach((row) => this.inFlight.delete(row.id));
+      }
+      this.queue = this.queue.slice(batch.length);
+      for (const row of batch) {
+        if (this.unwritten.get(row.id) === row) this.unwritten.delete(row.id);
+      }
+      this.stats_.rowsWritten += batch.length;
+      this.stats_.lastFlushAt = Date.now();
+      this.consecutiveFailures = 0;
+      await this.applyDeletesThatRacedTheInsert(batch);
+    }
+  }
+
+  private async applyDeletesThatRacedTheInsert(batch: StoredResponse[]): Promise<void> {
+    for (const row of batch) {
+      const at = this.deletedInFlight.get(row.id);
+      if (at === undefined) continue;
+      this.deletedInFlight.delete(row.id);
+      await this.repository.markDeleted(row.id, row.ownerHash, new Date(at)).catch((error: unknown) => {
+        this.logger.error(`Could not apply the deletion of ${row.id}: ${String(error)}`);
+      });
+    }
+  }
+
+  private onFailure(error: unknown, batchSize: number): void {
+    this.consecutiveFailures += 1;
+    this.stats_.failedFlushes += 1;
+    const message =
+      error instanceof Error ? (error.message.split('\n').filter(Boolean).pop() ?? error.name) : String(error);
+    this.stats_.lastError = message;
+    const delay = Math.min(500 * 2 ** (this.consecutiveFailures - 1), MAX_RETRY_DELAY_MS);
+    this.retryAt = Date.now() + delay;
+    this.logger.error(
+      `Writing ${batchSize} spend-log rows failed (${message}); ${this.queue.length} rows kept, retrying in ${delay} ms`,
+    );
+    setTimeout(() => void this.flush(), delay).unref();
+  }
+}

@@ -1,0 +1,40 @@
+import { ConversationItem, ResponseParams, ResponseUsage } from './response-items';
+
+export type ResponseStatus = 'completed' | 'incomplete' | 'failed' | 'cancelled' | 'in_progress';
+
+/** Where a turn's history came from (also the `x-session-cache` header). */
+export type HistorySource = 'hit' | 'partial' | 'db' | 'miss' | 'none';
+
+/** One response as kept in Redis, the writer's buffer and PostgreSQL. */
+export interface StoredResponse {
+  id: string;
+  sessionId: string;
+  previousResponseId: string | null;
+  ownerHash: string;
+  model: string;
+  store: boolean;
+  input: ConversationItem[];
+  instructions: string | null;
+  output: ConversationItem[];
+  params: ResponseParams;
+  metadata: Record<string, string>;
+  status: ResponseStatus;
+  error: { code: string; message: string } | null;
+  incompleteDetails: { reason: string } | null;
+  usage: ResponseUsage;
+  historySource: HistorySource;
+  /** Unix milliseconds. */
+  createdAt: number;
+  completedAt: number | null;
+  /** Set by DELETE: the content is gone, only the spend-log facts remain. */
+  deletedAt: number | null;
+}
+
+/** Only stored, finished responses can be retrieved or continued. */
+export function isResolvable(response: StoredResponse): boolean {
+  return (
+    response.store &&
+    response.deletedAt === null &&
+    (response.status === 'completed' || response.status === 'incomplete')
+  );
+}
