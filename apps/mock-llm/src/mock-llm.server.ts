@@ -10,6 +10,8 @@ export interface RecordedRequest {
   path: string;
   authorization?: string;
   body: ChatCompletionRequest;
+  /** Streams: whether the whole answer was sent, or the client closed the connection first. */
+  outcome?: 'completed' | 'client_closed' | 'aborted_by_mock';
 }
 
 export const MOCK_MODEL = 'mock-gpt';
@@ -38,7 +40,8 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     if (problem) return reply.status(400).send(errorBody(problem.message, 'invalid_request_error', problem.param));
 
     seq += 1;
-    recorded.push({ seq, path: request.url, authorization: request.headers.authorization, body });
+    const record: RecordedRequest = { seq, path: request.url, authorization: request.headers.authorization, body };
+    recorded.push(record);
     if (recorded.length > options.recordLimit) recorded.shift();
 
     const directives = directivesIn(body.messages);
@@ -61,7 +64,7 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     const id = `chatcmpl-${historyDigest(body.messages)}-${seq}`;
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) return completion(id, created, body.model, answer);
-    await streamCompletion(reply, id, created, body, answer, options.chunkDelayMs, directives.abortAfter);
+    record.outcome = await streamCompletion(reply, id, created, body, answer, options.chunkDelayMs, directives.abortAfter);
     return reply;
   });
 
@@ -111,7 +114,7 @@ async function streamCompletion(
   answer: MockAnswer,
   chunkDelayMs: number,
   abortAfter: number | undefined,
-): Promise<void> {
+): Promise<NonNullable<RecordedRequest['outcome']>> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -137,14 +140,16 @@ async function streamCompletion(
   if (request.stream_options?.include_usage) chunks.push({ ...base, choices: [], usage: answer.usage });
 
   for (const [index, chunk] of chunks.entries()) {
-    if (closed) return;
+    if (closed) return 'client_closed';
     if (abortAfter !== undefined && index >= abortAfter) {
       await sleep(20); // let the chunks already written reach the client first
       raw.destroy();
-      return;
+      return 'aborted_by_mock';
     }
     raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
     if (chunkDelayMs > 0) await sleep(chunkDelayMs);
   }
-  if (!closed) raw.end('data: [DONE]\n\n');
+  if (closed) return 'client_closed';
+  raw.end('data: [DONE]\n\n');
+  return 'completed';
 }
