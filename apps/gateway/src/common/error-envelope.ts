@@ -6,6 +6,8 @@ export interface ErrorReply {
   body: ApiErrorBody;
 }
 
+const TOO_LARGE = 'Request body is too large.';
+
 const TYPE_BY_STATUS: Record<number, ApiErrorType> = {
   401: 'authentication_error',
   403: 'permission_error',
@@ -22,7 +24,8 @@ export function toErrorReply(error: unknown): ErrorReply {
     const status = error.getStatus();
     const response = error.getResponse();
     if (isApiErrorBody(response)) return { status, body: response };
-    return { status, body: envelope(status, messageOf(response) ?? error.message) };
+    const message = status === 413 ? TOO_LARGE : (messageOf(response) ?? error.message);
+    return { status, body: envelope(status, message) };
   }
   const fastifyStatus = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
@@ -56,7 +59,7 @@ function messageOf(response: string | object): string | undefined {
 
 function clientMessage(error: Error, status: number): string {
   const code = (error as { code?: unknown }).code;
-  if (status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'Request body is too large.';
+  if (status === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return TOO_LARGE;
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'Unsupported Content-Type; send application/json.';
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'Request body is empty; send a JSON object.';
   if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
