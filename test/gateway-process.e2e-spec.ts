@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { startMockLlm } from './support/mock-llm';
 import { freePort, OwnRedisServer } from './support/redis-server';
 import { NodeProcess } from './support/process';
 
@@ -48,6 +50,42 @@ describe('the built gateway process', () => {
       expect(gateway.output).not.toContain('hunter2');
     } finally {
       await gateway.stop('SIGTERM');
+    }
+  });
+
+  it('writes every queued spend-log row to PostgreSQL on SIGTERM, long before the flush interval', async () => {
+    const mock = await startMockLlm();
+    const port = await freePort();
+    const gateway = NodeProcess.start(GATEWAY, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      UPSTREAM_BASE_URL: mock.baseUrl,
+      SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
+    });
+    const pg = new Client({ connectionString: process.env.DATABASE_URL });
+    try {
+      await gateway.waitFor(/Listening on/);
+      const ids: string[] = [];
+      for (const input of ['one', 'two', 'three']) {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/responses`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-shutdown' },
+          body: JSON.stringify({ model: 'mock-gpt', input }),
+        });
+        ids.push(((await response.json()) as { id: string }).id);
+      }
+      await pg.connect();
+      const before = await pg.query('SELECT id FROM responses WHERE id = ANY($1)', [ids]);
+      expect(before.rowCount).toBe(0);
+
+      expect(await gateway.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
+      const after = await pg.query('SELECT id FROM responses WHERE id = ANY($1)', [ids]);
+      expect(after.rowCount).toBe(3);
+      expect(gateway.output).toMatch(/Shutdown complete/);
+    } finally {
+      await gateway.stop('SIGKILL');
+      await pg.end();
+      await mock.close();
     }
   });
 });

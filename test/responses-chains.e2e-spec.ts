@@ -9,7 +9,12 @@ describe('Responses API: previous_response_id chains', () => {
   it('answers a first turn with a complete Response object and a session id', async () => {
     const { data: response, response: raw } = await bed
       .client()
-      .responses.create({ model: 'mock-gpt', input: 'hello', instructions: 'Be brief.', metadata: { topic: 'greeting' } })
+      .responses.create({
+        model: 'mock-gpt',
+        input: 'hello',
+        instructions: 'Be brief.',
+        metadata: { topic: 'greeting' },
+      })
       .withResponse();
     expect(response).toMatchObject({
       object: 'response',
@@ -26,7 +31,9 @@ describe('Responses API: previous_response_id chains', () => {
     expect(response.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed' });
     expect(response.output[0]?.id).toMatch(/^msg_/);
     expect(response.output_text).toMatch(/^Turn 1: you said "hello" \(2 messages/);
-    expect(response.usage?.total_tokens).toBe((response.usage?.input_tokens ?? 0) + (response.usage?.output_tokens ?? 0));
+    expect(response.usage?.total_tokens).toBe(
+      (response.usage?.input_tokens ?? 0) + (response.usage?.output_tokens ?? 0),
+    );
     expect(raw.headers.get('x-session-id')).toMatch(/^sess_[0-9a-f]{32}$/);
     expect(raw.headers.get('x-session-cache')).toBe('none');
     expect(await bed.lastUpstreamMessages()).toEqual([
@@ -144,7 +151,9 @@ describe('Responses API: previous_response_id chains', () => {
       {
         role: 'assistant',
         content: null,
-        tool_calls: [{ id: item.call_id, type: 'function', function: { name: 'get_weather', arguments: item.arguments } }],
+        tool_calls: [
+          { id: item.call_id, type: 'function', function: { name: 'get_weather', arguments: item.arguments } },
+        ],
       },
       { role: 'tool', tool_call_id: item.call_id, content: '18C and sunny' },
     ]);
@@ -152,13 +161,20 @@ describe('Responses API: previous_response_id chains', () => {
     expect(sent?.tools).toEqual([
       {
         type: 'function',
-        function: { name: 'get_weather', description: 'Weather by city', parameters: tools[0]?.parameters, strict: false },
+        function: {
+          name: 'get_weather',
+          description: 'Weather by city',
+          parameters: tools[0]?.parameters,
+          strict: false,
+        },
       },
     ]);
   });
 
   it('maps max_output_tokens to max_completion_tokens and a length stop to an incomplete response', async () => {
-    const response = await bed.client().responses.create({ model: 'mock-gpt', input: 'tell me more', max_output_tokens: 3 });
+    const response = await bed
+      .client()
+      .responses.create({ model: 'mock-gpt', input: 'tell me more', max_output_tokens: 3 });
     expect(response.status).toBe('incomplete');
     expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
     expect((await bed.upstreamRequests()).at(-1)?.body.max_completion_tokens).toBe(3);

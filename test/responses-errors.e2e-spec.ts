@@ -49,7 +49,9 @@ describe('Responses API: bad input gets a clear 4xx in the OpenAI envelope', () 
       body: JSON.stringify({ model: 'm', input: 'x' }),
     });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/didn't provide an API key/);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+      /didn't provide an API key/,
+    );
   });
 
   it('rejects an invalid x-session-id with 400', async () => {
@@ -72,7 +74,10 @@ describe('Responses API: upstream failures', () => {
   it('keeps an upstream 4xx status and message (429 stays 429) and logs the failed response', async () => {
     await expect(
       bed.client().responses.create({ model: 'mock-gpt', input: 'slow down [[mock:status=429]]' }),
-    ).rejects.toMatchObject({ status: 429, error: { message: 'Injected failure (HTTP 429)', type: 'rate_limit_error' } });
+    ).rejects.toMatchObject({
+      status: 429,
+      error: { message: 'Injected failure (HTTP 429)', type: 'rate_limit_error' },
+    });
     await bed.writer.flush();
     const failed = await bed.pg.query<{ status: string; error: { message: string } }>(
       "SELECT status, error FROM responses WHERE status = 'failed' AND input::text LIKE '%slow down%'",
@@ -107,11 +112,16 @@ describe('Responses API: unreachable upstream', () => {
 
   it('answers 502 when nothing listens upstream', async () => {
     const port = await freePort();
-    const gateway = await (await import('./support/gateway')).startGateway({ UPSTREAM_BASE_URL: `http://127.0.0.1:${port}/v1` });
+    const gateway = await (
+      await import('./support/gateway')
+    ).startGateway({ UPSTREAM_BASE_URL: `http://127.0.0.1:${port}/v1` });
     try {
       const response = await postRaw(gateway.url, '{"model":"m","input":"x"}');
       expect(response.status).toBe(502);
-      expect(response.body.error).toMatchObject({ code: 'upstream_unreachable', message: 'Upstream unreachable: connection refused' });
+      expect(response.body.error).toMatchObject({
+        code: 'upstream_unreachable',
+        message: 'Upstream unreachable: connection refused',
+      });
     } finally {
       await gateway.close();
     }

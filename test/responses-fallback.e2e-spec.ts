@@ -46,10 +46,16 @@ describe('Responses API: history beyond Redis', () => {
     const client = bed.client();
     let previous: string | undefined;
     for (let turn = 1; turn <= 60; turn += 1) {
-      const response = await client.responses.create({ model: 'mock-gpt', input: `t${turn}`, previous_response_id: previous });
+      const response = await client.responses.create({
+        model: 'mock-gpt',
+        input: `t${turn}`,
+        previous_response_id: previous,
+      });
       previous = response.id;
     }
-    const session = (await bed.redisKeys()).filter((key) => key.includes(previous?.slice(5, 21) ?? '-') && key.includes(':r:'));
+    const session = (await bed.redisKeys()).filter(
+      (key) => key.includes(previous?.slice(5, 21) ?? '-') && key.includes(':r:'),
+    );
     expect(session).toHaveLength(50);
     await bed.writer.flush();
 
@@ -101,7 +107,12 @@ describe('Responses API with Redis stopped', () => {
       .withResponse();
     expect(raw.headers.get('x-session-cache')).toBe('db');
 
-    const stream = await client.responses.create({ model: 'mock-gpt', input: 'r3', previous_response_id: second.id, stream: true });
+    const stream = await client.responses.create({
+      model: 'mock-gpt',
+      input: 'r3',
+      previous_response_id: second.id,
+      stream: true,
+    });
     let third = '';
     for await (const event of stream) if (event.type === 'response.completed') third = event.response.id;
     expect(userTexts(await bed.lastUpstreamMessages())).toEqual(['r1', 'r2', 'r3']);

@@ -7,7 +7,12 @@ describe('Responses API: retrieve, delete, input items and tenancy', () => {
 
   it('retrieves a stored response exactly as created', async () => {
     const client = bed.client();
-    const created = await client.responses.create({ model: 'mock-gpt', input: 'keep me', temperature: 0.2, user: 'u-1' });
+    const created = await client.responses.create({
+      model: 'mock-gpt',
+      input: 'keep me',
+      temperature: 0.2,
+      user: 'u-1',
+    });
     const fetched = await client.responses.retrieve(created.id);
     expect(fetched).toEqual(created);
     expect(fetched).toMatchObject({ temperature: 0.2, user: 'u-1' });
@@ -54,13 +59,20 @@ describe('Responses API: retrieve, delete, input items and tenancy', () => {
     expect(secondPage.data.map(textOf)).toEqual(['m3', 'm2']);
 
     const all: string[] = [];
-    for await (const item of client.responses.inputItems.list(created.id, { limit: 2, order: 'asc' })) all.push(textOf(item) ?? '');
+    for await (const item of client.responses.inputItems.list(created.id, { limit: 2, order: 'asc' }))
+      all.push(textOf(item) ?? '');
     expect(all).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
 
     const raw = await fetch(`${bed.gateway.url}/v1/responses/${created.id}/input_items?limit=5&order=asc`, {
       headers: { authorization: 'Bearer sk-tenant-a' },
     });
-    const page = (await raw.json()) as { object: string; first_id: string; last_id: string; has_more: boolean; data: unknown[] };
+    const page = (await raw.json()) as {
+      object: string;
+      first_id: string;
+      last_id: string;
+      has_more: boolean;
+      data: unknown[];
+    };
     expect(page).toMatchObject({ object: 'list', has_more: false });
     expect(page.first_id).toBe((page.data[0] as { id: string }).id);
     expect(page.last_id).toBe((page.data[4] as { id: string }).id);
@@ -104,9 +116,13 @@ describe('Responses API: retrieve, delete, input items and tenancy', () => {
   it('stores only a hash of the API key, never the key', async () => {
     const created = await bed.client('sk-very-secret-key').responses.create({ model: 'mock-gpt', input: 'x' });
     await bed.writer.flush();
-    const row = await bed.pg.query<{ owner_hash: string }>('SELECT owner_hash FROM responses WHERE id = $1', [created.id]);
+    const row = await bed.pg.query<{ owner_hash: string }>('SELECT owner_hash FROM responses WHERE id = $1', [
+      created.id,
+    ]);
     expect(row.rows[0]?.owner_hash).toMatch(/^[0-9a-f]{64}$/);
-    const dump = await bed.pg.query("SELECT count(*)::int AS n FROM responses WHERE row_to_json(responses)::text LIKE '%sk-very-secret-key%'");
+    const dump = await bed.pg.query(
+      "SELECT count(*)::int AS n FROM responses WHERE row_to_json(responses)::text LIKE '%sk-very-secret-key%'",
+    );
     expect(dump.rows[0]).toEqual({ n: 0 });
     const values = await Promise.all((await bed.redisKeys()).map((key) => bed.redis.hgetall(key).catch(() => ({}))));
     expect(JSON.stringify(values)).not.toContain('sk-very-secret-key');

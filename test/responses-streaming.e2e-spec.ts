@@ -25,7 +25,12 @@ describe('Responses API: streaming', () => {
     const client = bed.client();
     const first = await client.responses.create({ model: 'mock-gpt', input: 'hi' });
     const events = await collect(
-      await client.responses.create({ model: 'mock-gpt', input: 'stream please', previous_response_id: first.id, stream: true }),
+      await client.responses.create({
+        model: 'mock-gpt',
+        input: 'stream please',
+        previous_response_id: first.id,
+        stream: true,
+      }),
     );
 
     expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
@@ -86,7 +91,11 @@ describe('Responses API: streaming', () => {
     expect(done).toMatchObject({ arguments: JSON.stringify({ input: 'please get_time now' }) });
     const completed = events.at(-1);
     if (completed?.type !== 'response.completed') throw new Error('no response.completed');
-    expect(completed.response.output[0]).toMatchObject({ type: 'function_call', name: 'get_time', status: 'completed' });
+    expect(completed.response.output[0]).toMatchObject({
+      type: 'function_call',
+      name: 'get_time',
+      status: 'completed',
+    });
   });
 
   it('ends an upstream break-off with response.failed, and neither caches nor lets anyone continue it', async () => {
@@ -100,7 +109,9 @@ describe('Responses API: streaming', () => {
     expect(last.response.error?.message).toMatch(/upstream/i);
     const id = last.response.id;
     expect(await bed.hasCached(id)).toBe(false);
-    await expect(client.responses.create({ model: 'mock-gpt', input: 'x', previous_response_id: id })).rejects.toMatchObject({
+    await expect(
+      client.responses.create({ model: 'mock-gpt', input: 'x', previous_response_id: id }),
+    ).rejects.toMatchObject({
       status: 400,
       error: { code: 'previous_response_not_found' },
     });

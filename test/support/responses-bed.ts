@@ -33,7 +33,10 @@ export class ResponsesBed {
     readonly redis: Redis,
   ) {}
 
-  static async start(env: Record<string, string> = {}, mockOptions: Partial<MockLlmOptions> = {}): Promise<ResponsesBed> {
+  static async start(
+    env: Record<string, string> = {},
+    mockOptions: Partial<MockLlmOptions> = {},
+  ): Promise<ResponsesBed> {
     const mock = await startMockLlm(mockOptions);
     const gateway = await startGateway({ UPSTREAM_BASE_URL: mock.baseUrl, ...env });
     const pg = new Client({ connectionString: process.env.DATABASE_URL });
@@ -104,7 +107,10 @@ export async function postRaw(
   url: string,
   body: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: { error?: { message: string; type: string; param: string | null; code: string | null } } }> {
+): Promise<{
+  status: number;
+  body: { error?: { message: string; type: string; param: string | null; code: string | null } };
+}> {
   const response = await fetch(`${url}/v1/responses`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer sk-tenant-a', ...headers },

@@ -1,0 +1,111 @@
+import Redis from 'ioredis';
+import { AppConfig } from '@app/config';
+import { RedisService } from '@app/redis';
+import { ResponseCache } from '@app/session-store';
+import { uniquePrefix } from './support/gateway';
+import { storedChain, storedResponse } from './support/records';
+import { deleteKeys } from './setup/test-services';
+
+/** Commands one connection sends while `run` runs, seen by MONITOR (script-internal ones come from "lua"). */
+async function commandsSentBy(client: Redis, run: () => Promise<unknown>): Promise<string[]> {
+  const monitor = await client.duplicate().monitor();
+  const localPort = (client as unknown as { stream: { localPort: number } }).stream.localPort;
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source.endsWith(`:${localPort}`)) seen.push(String(args[0]).toLowerCase());
+  });
+  await run();
+  await client.ping(); // MONITOR is ordered: once the PING is seen, everything before it was seen too
+  const deadline = Date.now() + 2_000;
+  while (!seen.includes('ping') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  monitor.disconnect();
+  return seen.filter((command) => command !== 'ping');
+}
+
+describe('ResponseCache on a real Redis', () => {
+  const prefix = uniquePrefix();
+  const config = new AppConfig({
+    ...process.env,
+    REDIS_KEY_PREFIX: prefix,
+    SESSION_TTL_SECONDS: '60',
+    SESSION_MAX_RESPONSES: '50',
+  });
+  let redis: RedisService;
+  let cache: ResponseCache;
+
+  beforeAll(async () => {
+    redis = new RedisService(config);
+    await redis.onModuleInit();
+    cache = new ResponseCache(redis, config);
+  });
+  afterAll(async () => {
+    await deleteKeys(process.env.REDIS_URL as string, prefix);
+    await redis.onModuleDestroy();
+  });
+
+  it.each([1, 10, 50])('resolves a chain of depth %i in exactly one Redis command', async (depth) => {
+    const chain = storedChain(depth, { sessionId: `depth-${depth}` });
+    await cache.save(chain);
+    const newest = chain[chain.length - 1];
+    if (!newest) throw new Error('empty chain');
+    await cache.chain(newest.id, newest.ownerHash); // loads the script, so the measured call is an EVALSHA
+
+    let result: Awaited<ReturnType<ResponseCache['chain']>> | undefined;
+    const sent = await commandsSentBy(
+      redis.client,
+      async () => (result = await cache.chain(newest.id, newest.ownerHash)),
+    );
+    expect(sent).toEqual(['evalsha']);
+    expect(result).toEqual({ ok: true, value: { found: [...chain].reverse(), missing: null } });
+  });
+
+  it('keeps a session in one hash-tagged slot, with the configured TTL', async () => {
+    const [response] = storedChain(1, { sessionId: 'slot-check' });
+    if (!response) throw new Error('no response');
+    await cache.save([response]);
+    const tag = response.id.slice(5, 21);
+    const responseKey = `${prefix}:{${tag}}:r:${response.id}`;
+    const sessionKey = `${prefix}:{${tag}}:s`;
+    expect(await redis.client.exists(responseKey, sessionKey)).toBe(2);
+    expect(await redis.client.ttl(responseKey)).toBeGreaterThan(55);
+    expect(await redis.client.ttl(sessionKey)).toBeGreaterThan(55);
+  });
+
+  it('refreshes the TTL of every response of a chain it resolves', async () => {
+    const chain = storedChain(3, { sessionId: 'ttl-refresh' });
+    await cache.save(chain);
+    const keys = chain.map((r) => cache.keys.response(r.id.slice(5, 21), r.id));
+    for (const key of keys) await redis.client.expire(key, 5);
+    const newest = chain[2];
+    if (!newest) throw new Error('no chain');
+    await cache.chain(newest.id, newest.ownerHash);
+    for (const key of keys) expect(await redis.client.ttl(key)).toBeGreaterThan(55);
+  });
+
+  it('keeps at most SESSION_MAX_RESPONSES per session, dropping the oldest', async () => {
+    const chain = storedChain(55, { sessionId: 'capped' });
+    for (const response of chain) await cache.save([response]);
+    const tag = chain[0]?.id.slice(5, 21) ?? '';
+    expect(await redis.client.zcard(cache.keys.session(tag))).toBe(50);
+    const oldest = chain.slice(0, 5).map((r) => cache.keys.response(tag, r.id));
+    expect(await redis.client.exists(...oldest)).toBe(0);
+    const newest = chain[54];
+    if (!newest) throw new Error('no chain');
+    const result = await cache.chain(newest.id, newest.ownerHash);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.found).toHaveLength(50);
+    expect(result.value.missing).toBe(chain[4]?.id);
+  });
+
+  it("stops at another owner's response as if it were not there", async () => {
+    const response = storedResponse({ sessionId: 'owned', ownerHash: 'b'.repeat(64) });
+    await cache.save([response]);
+    expect(await cache.chain(response.id, 'c'.repeat(64))).toEqual({
+      ok: true,
+      value: { found: [], missing: response.id },
+    });
+    expect(await cache.get(response.id, 'c'.repeat(64))).toEqual({ ok: true, value: null });
+    expect(await cache.delete(response.id, 'c'.repeat(64))).toBe(true);
+    expect(await cache.get(response.id, 'b'.repeat(64))).toEqual({ ok: true, value: response });
+  });
+});

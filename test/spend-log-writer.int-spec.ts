@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { AppConfig } from '@app/config';
+import { PrismaService } from '@app/database';
+import { ResponseRepository, SpendLogWriter } from '@app/session-store';
+import { storedChain, storedResponse } from './support/records';
+import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
+
+interface Harness {
+  writer: SpendLogWriter;
+  prisma: PrismaService;
+  count(ids: string[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function harness(env: Record<string, string>): Promise<Harness> {
+  const config = new AppConfig({ ...process.env, ...env });
+  const prisma = new PrismaService(config);
+  const repository = new ResponseRepository(prisma);
+  const writer = new SpendLogWriter(repository, config);
+  writer.onModuleInit();
+  const pg = new Client({ connectionString: config.databaseUrl });
+  return {
+    writer,
+    prisma,
+    async count(ids) {
+      await pg.connect().catch(() => undefined);
+      const result = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM responses WHERE id = ANY($1)', [
+        ids,
+      ]);
+      return result.rows[0]?.n ?? 0;
+    },
+    async close() {
+      await writer.onModuleDestroy();
+      await prisma.onApplicationShutdown();
+      await pg.end().catch(() => undefined);
+    },
+  };
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('SpendLogWriter on a real PostgreSQL', () => {
+  it('waits for the interval, but flushes early once a full batch waits', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000', SPEND_LOG_BATCH_SIZE: '5' });
+    try {
+      const rows = storedChain(4);
+      rows.forEach((row) => h.writer.enqueue(row));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await h.count(rows.map((r) => r.id))).toBe(0);
+      expect(h.writer.stats().queueDepth).toBe(4);
+
+      const fifth = storedResponse();
+      h.writer.enqueue(fifth);
+      await eventually(async () => (await h.count([...rows, fifth].map((r) => r.id))) === 5);
+      expect(h.writer.stats()).toMatchObject({ queueDepth: 0, rowsWritten: 5, failedFlushes: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('writes on the flush interval', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '100' });
+    try {
+      const row = storedResponse();
+      h.writer.enqueue(row);
+      expect(h.writer.find(row.id)).toBe(row);
+      await eventually(async () => (await h.count([row.id])) === 1);
+      expect(h.writer.find(row.id)).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('is idempotent: writing the same response twice keeps one row', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      const row = storedResponse();
+      h.writer.enqueue(row);
+      await h.writer.flush();
+      h.writer.enqueue({ ...row });
+      await h.writer.flush();
+      expect(await h.count([row.id])).toBe(1);
+      expect(h.writer.stats().failedFlushes).toBe(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps rows while PostgreSQL fails, retries with backoff, and writes them all once it is back', async () => {
+    const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
+    const database = `rsc_late_${randomBytes(4).toString('hex')}`;
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '100', DATABASE_URL: withDatabase(adminUrl, database) });
+    try {
+      const rows = storedChain(3);
+      rows.forEach((row) => h.writer.enqueue(row));
+      await eventually(async () => h.writer.stats().failedFlushes >= 2);
+      expect(h.writer.stats().queueDepth).toBe(3);
+      expect(rows.every((row) => h.writer.find(row.id) === row)).toBe(true);
+
+      await createDatabase(adminUrl, database);
+      await migrate(withDatabase(adminUrl, database));
+      await eventually(async () => h.writer.stats().queueDepth === 0, 20_000);
+      expect(await h.count(rows.map((r) => r.id))).toBe(3);
+    } finally {
+      await h.close();
+      await dropDatabase(adminUrl, database);
+    }
+  });
+
+  it('flushes everything still queued when the module is destroyed (shutdown)', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    const rows = storedChain(7);
+    rows.forEach((row) => h.writer.enqueue(row));
+    await h.writer.onModuleDestroy();
+    expect(await h.count(rows.map((r) => r.id))).toBe(7);
+    await h.close();
+  });
+
+  it('applies a deletion to a row that is not written yet', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      const row = storedResponse();
+      h.writer.enqueue(row);
+      h.writer.markDeleted(row.id, Date.now());
+      await h.writer.flush();
+      const found = await h.prisma.responseRecord.findUnique({ where: { id: row.id } });
+      expect(found).toMatchObject({ input: null, output: null });
+      expect(found?.deletedAt).toBeInstanceOf(Date);
+    } finally {
+      await h.close();
+    }
+  });
+});
