@@ -101,7 +101,7 @@ describe('Responses API: previous_response_id chains', () => {
   it('does not keep store:false responses: they cannot be continued or retrieved, and their row has no content', async () => {
     const client = bed.client();
     const response = await client.responses.create({ model: 'mock-gpt', input: 'secret', store: false });
-    expect(response.store).toBe(false);
+    expect((response as unknown as { store: boolean }).store).toBe(false);
     await expect(
       client.responses.create({ model: 'mock-gpt', input: 'next', previous_response_id: response.id }),
     ).rejects.toMatchObject({

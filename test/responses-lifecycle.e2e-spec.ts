@@ -54,7 +54,7 @@ describe('Responses API: retrieve, delete, input items and tenancy', () => {
     const firstPage = await client.responses.inputItems.list(created.id, { limit: 2 });
     expect(firstPage.data.map(textOf)).toEqual(['m5', 'm4']);
     expect(firstPage.has_more).toBe(true);
-    const lastId = firstPage.data[1]?.id as string;
+    const lastId = firstPage.data[1]?.id;
     const secondPage = await client.responses.inputItems.list(created.id, { limit: 2, after: lastId });
     expect(secondPage.data.map(textOf)).toEqual(['m3', 'm2']);
 

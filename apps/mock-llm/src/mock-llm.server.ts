@@ -4,12 +4,16 @@ import { ChatCompletionRequest } from './chat-types';
 import { answerFor, historyDigest, MockAnswer } from './mock-answer';
 import { directivesIn } from './mock-directives';
 import { DEFAULT_MOCK_LLM_OPTIONS, MockLlmOptions } from './mock-llm.options';
+import { asChatRequest, responseEvents, responseObject, ResponsesRequest } from './responses-api';
 
 export interface RecordedRequest {
   seq: number;
   path: string;
   authorization?: string;
+  /** The request as Chat Completions (a /v1/responses request is translated), to compare histories. */
   body: ChatCompletionRequest;
+  /** What arrived at /v1/responses, untranslated. */
+  responsesBody?: ResponsesRequest;
   /** Streams: whether the whole answer was sent, or the client closed the connection first. */
   outcome?: 'completed' | 'client_closed' | 'aborted_by_mock';
 }
@@ -64,7 +68,72 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     const id = `chatcmpl-${historyDigest(body.messages)}-${seq}`;
     const created = Math.floor(Date.now() / 1000);
     if (!body.stream) return completion(id, created, body.model, answer);
-    record.outcome = await streamCompletion(reply, id, created, body, answer, options.chunkDelayMs, directives.abortAfter);
+    record.outcome = await streamCompletion(
+      reply,
+      id,
+      created,
+      body,
+      answer,
+      options.chunkDelayMs,
+      directives.abortAfter,
+    );
+    return reply;
+  });
+
+  // Stateless Responses API (what UPSTREAM_API=responses talks to).
+  app.post<{ Body: ResponsesRequest }>('/v1/responses', async (request, reply) => {
+    const raw = request.body;
+    if (typeof raw !== 'object' || raw === null || typeof raw.model !== 'string' || raw.input === undefined) {
+      return reply.status(400).send(errorBody('model and input are required', 'invalid_request_error', 'input'));
+    }
+    if (raw.previous_response_id !== undefined || raw.store !== false) {
+      return reply
+        .status(400)
+        .send(
+          errorBody(
+            'This mock is stateless: send store=false and no previous_response_id',
+            'invalid_request_error',
+            null,
+          ),
+        );
+    }
+    const body = asChatRequest(raw);
+    seq += 1;
+    const record: RecordedRequest = {
+      seq,
+      path: request.url,
+      authorization: request.headers.authorization,
+      body,
+      responsesBody: raw,
+    };
+    recorded.push(record);
+    if (recorded.length > options.recordLimit) recorded.shift();
+
+    const directives = directivesIn(body.messages);
+    const latency = options.latencyMs + (directives.latencyMs ?? 0);
+    if (latency > 0) await sleep(latency);
+    if (directives.status !== undefined && directives.status >= 400) {
+      return reply
+        .status(directives.status)
+        .send(errorBody(`Injected failure (HTTP ${directives.status})`, 'server_error', null));
+    }
+    const answer = answerFor(body);
+    const response = responseObject(
+      `resp_mock${historyDigest(body.messages)}${seq}`,
+      Math.floor(Date.now() / 1000),
+      raw,
+      answer,
+    );
+    if (!raw.stream) return response;
+
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const event of responseEvents(response, answer)) {
+      reply.raw.write(`event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`);
+      if (options.chunkDelayMs > 0) await sleep(options.chunkDelayMs);
+    }
+    reply.raw.end();
+    record.outcome = 'completed';
     return reply;
   });
 

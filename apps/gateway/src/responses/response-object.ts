@@ -43,13 +43,15 @@ export interface InputItemsQuery {
 /** `GET /v1/responses/:id/input_items`: a cursor page over the response's own input items. */
 export function inputItemsPage(items: ConversationItem[], query: InputItemsQuery) {
   const ordered = query.order === 'asc' ? items : [...items].reverse();
-  const start = query.after === undefined ? 0 : ordered.findIndex((item) => item.id === query.after) + 1;
-  const data = start === 0 && query.after !== undefined ? [] : ordered.slice(start, start + query.limit);
+  const cursor = query.after === undefined ? -1 : ordered.findIndex((item) => item.id === query.after);
+  const start = cursor + 1;
+  // An unknown cursor has nothing after it.
+  const data = query.after !== undefined && cursor === -1 ? [] : ordered.slice(start, start + query.limit);
   return {
     object: 'list' as const,
     data,
     first_id: data[0]?.id ?? null,
     last_id: data[data.length - 1]?.id ?? null,
-    has_more: start + data.length < ordered.length,
+    has_more: data.length > 0 && start + data.length < ordered.length,
   };
 }

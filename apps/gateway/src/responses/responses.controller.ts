@@ -70,5 +70,5 @@ function parseInputItemsQuery(query: Record<string, unknown>): InputItemsQuery {
   if (after !== undefined && (typeof after !== 'string' || after === '')) {
     throw ApiError.invalidRequest("Invalid 'after': expected an item id.", 'after');
   }
-  return { limit, order, after: after as string | undefined };
+  return { limit, order, after: after };
 }
