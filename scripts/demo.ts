@@ -7,6 +7,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import OpenAI from 'openai';
 
 const ROOT = join(__dirname, '..');
@@ -65,37 +66,69 @@ function show(label: string, text: string): void {
   console.log(`\n${label}\n  ${text.replace(/\n/g, '\n  ')}`);
 }
 
-async function conversation(client: OpenAI): Promise<void> {
-  const first = await client.responses.create({
-    model: 'mock-gpt',
-    instructions: 'You are a terse assistant.',
-    input: 'My name is Ada. Remember it.',
-  });
-  show(`Turn 1  ${first.id}`, first.output_text);
+const DEMO_PREFIX = `rsc-demo-${process.pid}`;
 
-  const second = await client.responses.create({
-    model: 'mock-gpt',
-    previous_response_id: first.id,
-    input: 'What is my name?',
-  });
-  show(`Turn 2  ${second.id} (continues ${first.id})`, second.output_text);
+/** Where the gateway found the turn's history: hit (Redis), partial, db (writer buffer / PostgreSQL), none. */
+function source(headers: Headers): string {
+  return headers.get('x-session-cache') ?? '?';
+}
 
-  process.stdout.write(`\nTurn 3  streamed (continues ${second.id})\n  `);
-  const stream = client.responses.stream({
-    model: 'mock-gpt',
-    previous_response_id: second.id,
-    input: 'Say it again.',
-  });
+async function conversation(client: OpenAI, redisUrl: string): Promise<void> {
+  const { data: first, response: r1 } = await client.responses
+    .create({ model: 'mock-gpt', instructions: 'You are a terse assistant.', input: 'My name is Ada. Remember it.' })
+    .withResponse();
+  show(
+    `Turn 1  ${first.id}  [history: ${source(r1.headers)}]  session ${r1.headers.get('x-session-id')}`,
+    first.output_text,
+  );
+
+  const { data: second, response: r2 } = await client.responses
+    .create({ model: 'mock-gpt', previous_response_id: first.id, input: 'What is my name?' })
+    .withResponse();
+  show(`Turn 2  continues turn 1  [history: ${source(r2.headers)}]`, second.output_text);
+
+  const { data: stream, response: r3 } = await client.responses
+    .create({ model: 'mock-gpt', previous_response_id: second.id, input: 'Say it again, slowly.', stream: true })
+    .withResponse();
+  process.stdout.write(`\nTurn 3  streamed, continues turn 2  [history: ${source(r3.headers)}]\n  `);
+  let third = '';
   for await (const event of stream) {
     if (event.type === 'response.output_text.delta') process.stdout.write(event.delta);
+    if (event.type === 'response.completed') third = event.response.id;
   }
-  const third = await stream.finalResponse();
-  console.log(`\n  -> ${third.id}, ${third.usage?.total_tokens ?? 0} tokens`);
+  console.log();
 
-  const items = await client.responses.inputItems.list(third.id);
-  show('Input items of turn 3', `${items.data.length} item(s), newest first`);
+  const { data: fork, response: r4 } = await client.responses
+    .create({ model: 'mock-gpt', previous_response_id: first.id, input: 'Forget that; what did I tell you first?' })
+    .withResponse();
+  show(`Fork    a second child of turn 1  [history: ${source(r4.headers)}]`, fork.output_text);
+
+  // Evict this demo's keys (as a TTL expiry would) once the spend-log writer has flushed to PostgreSQL.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const redis = new Redis(redisUrl);
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${DEMO_PREFIX}:*`, count: 500 }))
+    keys.push(...(batch as string[]));
+  if (keys.length > 0) await redis.unlink(...keys);
+  redis.disconnect();
+  console.log(`\n(Redis forgot the session: ${keys.length} keys evicted)`);
+
+  const { data: fourth, response: r5 } = await client.responses
+    .create({ model: 'mock-gpt', previous_response_id: third, input: 'Still there?' })
+    .withResponse();
+  show(
+    `Turn 4  continues turn 3  [history: ${source(r5.headers)}: rebuilt from PostgreSQL, Redis back-filled]`,
+    fourth.output_text,
+  );
+  const { response: r6 } = await client.responses
+    .create({ model: 'mock-gpt', previous_response_id: fourth.id, input: 'And now?' })
+    .withResponse();
+  show(`Turn 5  continues turn 4  [history: ${source(r6.headers)}]`, 'served from Redis again');
+
+  const items = await client.responses.inputItems.list(fourth.id);
+  show('Input items of turn 4', items.data.map((item) => JSON.stringify(item).slice(0, 100)).join('\n'));
   const fetched = await client.responses.retrieve(first.id);
-  show(`Retrieved ${fetched.id}`, `status ${fetched.status}, model ${fetched.model}`);
+  show(`Retrieved turn 1`, `status ${fetched.status}, ${fetched.usage?.total_tokens ?? 0} tokens`);
 }
 
 async function main(): Promise<void> {
@@ -105,6 +138,8 @@ async function main(): Promise<void> {
     PORT: String(gatewayPort),
     HOST: '127.0.0.1',
     UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+    REDIS_KEY_PREFIX: DEMO_PREFIX,
+    SPEND_LOG_FLUSH_INTERVAL_MS: '1000',
   });
   const base = `http://127.0.0.1:${gatewayPort}`;
   await waitForReady(`http://127.0.0.1:${mockPort}/health`);
@@ -113,15 +148,7 @@ async function main(): Promise<void> {
   console.log(`Service logs: ${logDir}`);
 
   const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'sk-demo-key', maxRetries: 0 });
-  try {
-    await conversation(client);
-  } catch (error) {
-    if (error instanceof OpenAI.NotFoundError && /Cannot POST \/v1\/responses/.test(error.message)) {
-      console.log('\nPOST /v1/responses is not implemented yet: the conversation part of the demo is skipped.');
-      return;
-    }
-    throw error;
-  }
+  await conversation(client, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 }
 
 main()
