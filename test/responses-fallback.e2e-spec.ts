@@ -1,4 +1,4 @@
-import { OwnRedisServer } from './support/redis-server';
+import { freePort, OwnRedisServer } from './support/redis-server';
 import { ResponsesBed } from './support/responses-bed';
 
 const userTexts = (messages: Array<{ role: string; content?: unknown }>) =>
@@ -127,5 +127,35 @@ describe('Responses API with Redis stopped', () => {
     const redisWarnings = bed.gateway.logs.matching(/Redis/).filter((line) => line.level === 'warn');
     expect(redisWarnings.length).toBeGreaterThanOrEqual(1);
     expect(redisWarnings.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('Responses API with PostgreSQL unreachable', () => {
+  let bed: ResponsesBed;
+  beforeAll(async () => {
+    const port = await freePort();
+    bed = await ResponsesBed.start({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres` });
+  });
+  afterAll(() => bed.close());
+
+  it('keeps chaining from Redis, keeps the rows queued, and answers lookups that need PostgreSQL with a retryable 503', async () => {
+    const client = bed.client();
+    const first = await client.responses.create({ model: 'mock-gpt', input: 'd1' });
+    const { response: raw } = await client.responses
+      .create({ model: 'mock-gpt', input: 'd2', previous_response_id: first.id })
+      .withResponse();
+    expect(raw.headers.get('x-session-cache')).toBe('hit');
+
+    await bed.writer.flush();
+    expect(bed.writer.stats()).toMatchObject({ queueDepth: 2 });
+    expect(bed.writer.stats().failedFlushes).toBeGreaterThanOrEqual(1);
+
+    await expect(client.responses.retrieve(`resp_${'b'.repeat(48)}`)).rejects.toMatchObject({
+      status: 503,
+      error: { code: 'store_unavailable' },
+    });
+    await expect(
+      client.responses.create({ model: 'mock-gpt', input: 'x', previous_response_id: `resp_${'b'.repeat(48)}` }),
+    ).rejects.toMatchObject({ status: 503, error: { code: 'history_unavailable' } });
   });
 });

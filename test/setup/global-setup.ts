@@ -20,14 +20,14 @@ export default async function globalSetup(): Promise<void> {
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
     const { RedisContainer } = await import('@testcontainers/redis');
-    const redis = await new RedisContainer('redis:7-alpine').start();
+    const redis = await withHint('REDIS_URL', () => new RedisContainer('redis:7-alpine').start());
     globalThis.__testContainers.push(redis);
     redisUrl = redis.getConnectionUrl();
   }
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const postgres = await new PostgreSqlContainer('postgres:16-alpine').start();
+    const postgres = await withHint('DATABASE_URL', () => new PostgreSqlContainer('postgres:16-alpine').start());
     globalThis.__testContainers.push(postgres);
     adminUrl = postgres.getConnectionUri();
   }
@@ -43,4 +43,17 @@ export default async function globalSetup(): Promise<void> {
   process.env.DATABASE_URL = databaseUrl;
   process.env.REDIS_URL = redisUrl;
   process.env.REDIS_KEY_PREFIX = `rsc-test-${runId}`;
+}
+
+async function withHint<T>(variable: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${variable} is not set and testcontainers could not start a container (${reason}). ` +
+        'Without Docker, point the tests at running services, e.g. REDIS_URL=redis://127.0.0.1:6379 ' +
+        'DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm test',
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
 import { isResolvable, ResponseCache, SpendLogWriter, StoredResponse } from '@app/session-store';
-import { Turn, TurnEvent, TurnFailedError } from './turn';
+import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
 
 /**
  * Records every response the moment it is finished, before the client sees it finish: queued for
@@ -49,13 +49,4 @@ export class ResponseCachingInterceptor implements NestInterceptor {
     this.writer.enqueue(response);
     if (isResolvable(response)) await this.cache.save([response]);
   }
-}
-
-function cancelledRecord(draft: StoredResponse): StoredResponse {
-  return {
-    ...draft,
-    status: 'cancelled',
-    error: { code: 'client_disconnected', message: 'The client closed the connection before the response completed.' },
-    completedAt: Date.now(),
-  };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   EMPTY_USAGE,
   newResponseId,
@@ -13,7 +13,7 @@ import { toErrorReply } from '../common/error-envelope';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest } from './create-response.request';
 import { SessionHandler } from './session.handler';
-import { Turn, TurnFailedError } from './turn';
+import { cancelledRecord, Turn, TurnFailedError } from './turn';
 import { UPSTREAM_ADAPTER, UpstreamAdapter, UpstreamTurn } from './upstream/upstream-adapter';
 
 const SESSION_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -48,7 +48,8 @@ export class ResponsesService {
       const result = await this.upstream.complete(turn, signal);
       return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId };
     } catch (error) {
-      throw new TurnFailedError(asApiError(error), failedRecord(draft, error));
+      const record = signal.aborted ? cancelledRecord(draft) : failedRecord(draft, error);
+      throw new TurnFailedError(asApiError(error), record);
     }
   }
 
@@ -58,7 +59,7 @@ export class ResponsesService {
     const found =
       (cached.ok ? cached.value : null) ??
       ownedBy(this.writer.find(id), ownerHash) ??
-      (await this.repository.find(id, ownerHash));
+      (await durably(() => this.repository.find(id, ownerHash)));
     if (!found || !found.store || found.deletedAt !== null) {
       throw ApiError.notFound(`Response with id '${id}' not found.`, 'response_id');
     }
@@ -71,7 +72,22 @@ export class ResponsesService {
     const at = Date.now();
     this.writer.markDeleted(id, at);
     await this.cache.delete(id, ownerHash);
-    await this.repository.markDeleted(id, ownerHash, new Date(at));
+    await durably(() => this.repository.markDeleted(id, ownerHash, new Date(at)));
+  }
+}
+
+/** PostgreSQL unavailable: a retryable 503, not a 500. */
+async function durably<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch {
+    throw new ApiError(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'The response store is temporarily unavailable; please retry.',
+      'server_error',
+      null,
+      'store_unavailable',
+    );
   }
 }
 

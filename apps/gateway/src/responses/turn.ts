@@ -23,3 +23,13 @@ export class TurnFailedError extends Error {
     super(error.message);
   }
 }
+
+/** The spend-log record of a turn whose client went away before it finished. */
+export function cancelledRecord(draft: StoredResponse): StoredResponse {
+  return {
+    ...draft,
+    status: 'cancelled',
+    error: { code: 'client_disconnected', message: 'The client closed the connection before the response completed.' },
+    completedAt: Date.now(),
+  };
+}

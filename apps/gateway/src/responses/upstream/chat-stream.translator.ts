@@ -81,21 +81,6 @@ export class ChatStreamTranslator {
     return { events: [this.event('response.failed', { response: toResponseObject(final) })], final };
   }
 
-  /** A record of what was produced before the client went away. */
-  cancelled(): StoredResponse {
-    return {
-      ...this.draft,
-      status: 'cancelled',
-      error: {
-        code: 'client_disconnected',
-        message: 'The client closed the connection before the response completed.',
-      },
-      output: this.output,
-      usage: this.usage ?? this.draft.usage,
-      completedAt: Date.now(),
-    };
-  }
-
   private appendText(text: string): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (!this.message) {
