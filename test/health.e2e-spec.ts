@@ -1,17 +1,10 @@
+import { eventually } from './support/eventually';
 import { freePort, OwnRedisServer } from './support/redis-server';
 import { RunningGateway, startGateway } from './support/gateway';
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('health endpoints', () => {
@@ -53,7 +46,7 @@ describe('health endpoints', () => {
 
     await redis.restart();
     const url = gateway.url;
-    await waitUntil(async () => (await getJson(`${url}/health/ready`)).body.status === 'ok');
+    await eventually(async () => (await getJson(`${url}/health/ready`)).body.status === 'ok');
     expect(gateway.logs.matching(/connection to .* restored/)).toHaveLength(1);
     await gateway.close();
     gateway = undefined;

@@ -1,19 +1,11 @@
 import { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { eventually } from './support/eventually';
 import { ResponsesBed } from './support/responses-bed';
 
 async function collect(stream: AsyncIterable<ResponseStreamEvent>): Promise<ResponseStreamEvent[]> {
   const events: ResponseStreamEvent[] = [];
   for await (const event of stream) events.push(event);
   return events;
-}
-
-async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('Responses API: streaming', () => {
@@ -158,12 +150,12 @@ describe('Responses API: slow upstream streams', () => {
     } catch {
       // the SDK reports the abort
     }
-    const requests = await waitFor(
+    const requests = await eventually(
       () => bed.upstreamRequests(),
       (all) => all.at(-1)?.outcome !== undefined,
     );
     expect(requests.at(-1)?.outcome).toBe('client_closed');
-    await waitFor(
+    await eventually(
       async () => bed.writer.find(id),
       (row) => row !== undefined,
     );

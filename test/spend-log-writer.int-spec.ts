@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { PrismaService } from '@app/database';
 import { ResponseRepository, SpendLogWriter } from '@app/session-store';
+import { eventually } from './support/eventually';
 import { storedChain, storedResponse } from './support/records';
 import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
 
@@ -36,14 +37,6 @@ async function harness(env: Record<string, string>): Promise<Harness> {
       await pg.end().catch(() => undefined);
     },
   };
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('SpendLogWriter on a real PostgreSQL', () => {
@@ -106,7 +99,7 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
 
       await createDatabase(adminUrl, database);
       await migrate(withDatabase(adminUrl, database));
-      await eventually(async () => h.writer.stats().queueDepth === 0, 20_000);
+      await eventually(async () => h.writer.stats().queueDepth === 0, Boolean, 20_000);
       expect(await h.count(rows.map((r) => r.id))).toBe(3);
     } finally {
       await h.close();

@@ -1,4 +1,4 @@
-import { EMPTY_USAGE, newItemId, newResponseId, StoredResponse } from '@app/session-store';
+import { DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, newItemId, newResponseId, StoredResponse } from '@app/session-store';
 
 /** A finished, stored response for tests of the storage layers. */
 export function storedResponse(overrides: Partial<StoredResponse> = {}): StoredResponse {
@@ -13,16 +13,7 @@ export function storedResponse(overrides: Partial<StoredResponse> = {}): StoredR
     input: [{ id: newItemId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],
     instructions: null,
     output: [],
-    params: {
-      temperature: null,
-      top_p: null,
-      max_output_tokens: null,
-      tools: [],
-      tool_choice: 'auto',
-      parallel_tool_calls: true,
-      user: null,
-      text: { format: { type: 'text' } },
-    },
+    params: DEFAULT_RESPONSE_PARAMS,
     metadata: {},
     status: 'completed',
     error: null,

@@ -94,3 +94,15 @@ export const EMPTY_USAGE: ResponseUsage = {
   output_tokens_details: { reasoning_tokens: 0 },
   total_tokens: 0,
 };
+
+/** What a request that sets none of them gets (OpenAI's defaults). */
+export const DEFAULT_RESPONSE_PARAMS: ResponseParams = {
+  temperature: null,
+  top_p: null,
+  max_output_tokens: null,
+  tools: [],
+  tool_choice: 'auto',
+  parallel_tool_calls: true,
+  user: null,
+  text: { format: { type: 'text' } },
+};

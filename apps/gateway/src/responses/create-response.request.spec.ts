@@ -1,3 +1,4 @@
+import { DEFAULT_RESPONSE_PARAMS } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { parseCreateResponseRequest } from './create-response.request';
 
@@ -30,16 +31,7 @@ describe('parseCreateResponseRequest', () => {
       previousResponseId: null,
       metadata: {},
     });
-    expect(request.params).toEqual({
-      temperature: null,
-      top_p: null,
-      max_output_tokens: null,
-      tools: [],
-      tool_choice: 'auto',
-      parallel_tool_calls: true,
-      user: null,
-      text: { format: { type: 'text' } },
-    });
+    expect(request.params).toEqual(DEFAULT_RESPONSE_PARAMS);
   });
 
   it('normalises message content strings into parts: input_text for users, output_text for the assistant', () => {

@@ -1,16 +1,7 @@
-import { ConversationItem, ResponseParams } from '@app/session-store';
+import { ConversationItem, DEFAULT_RESPONSE_PARAMS, ResponseParams } from '@app/session-store';
 import { toChatRequest } from './chat-request';
 
-const params: ResponseParams = {
-  temperature: null,
-  top_p: null,
-  max_output_tokens: null,
-  tools: [],
-  tool_choice: 'auto',
-  parallel_tool_calls: true,
-  user: null,
-  text: { format: { type: 'text' } },
-};
+const params: ResponseParams = DEFAULT_RESPONSE_PARAMS;
 
 const user = (text: string): ConversationItem => ({
   id: 'm',

@@ -1,4 +1,4 @@
-import { EMPTY_USAGE, StoredResponse } from '@app/session-store';
+import { DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, StoredResponse } from '@app/session-store';
 import { ChatStreamTranslator } from './chat-stream.translator';
 
 const draft: StoredResponse = {
@@ -11,16 +11,7 @@ const draft: StoredResponse = {
   input: [],
   instructions: null,
   output: [],
-  params: {
-    temperature: null,
-    top_p: null,
-    max_output_tokens: null,
-    tools: [],
-    tool_choice: 'auto',
-    parallel_tool_calls: true,
-    user: null,
-    text: { format: { type: 'text' } },
-  },
+  params: DEFAULT_RESPONSE_PARAMS,
   metadata: {},
   status: 'in_progress',
   error: null,
