@@ -189,3 +189,15 @@ describe('Responses API: previous_response_id chains', () => {
     expect((await bed.upstreamRequests()).at(-1)?.authorization).toBe('Bearer sk-tenant-z');
   });
 });
+
+describe('Responses API with UPSTREAM_API_KEY set', () => {
+  let bed: ResponsesBed;
+  beforeAll(async () => (bed = await ResponsesBed.start({ UPSTREAM_API_KEY: 'sk-gateway-own' })));
+  afterAll(() => bed.close());
+
+  it("sends the configured key upstream instead of the caller's, while ownership still follows the caller's key", async () => {
+    const created = await bed.client('sk-caller').responses.create({ model: 'mock-gpt', input: 'x' });
+    expect((await bed.upstreamRequests()).at(-1)?.authorization).toBe('Bearer sk-gateway-own');
+    await expect(bed.client('sk-someone-else').responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+  });
+});

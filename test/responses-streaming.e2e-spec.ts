@@ -163,4 +163,24 @@ describe('Responses API: slow upstream streams', () => {
     expect(await bed.spendLog(id)).toMatchObject({ status: 'cancelled', error: { code: 'client_disconnected' } });
     expect(await bed.hasCached(id)).toBe(false);
   });
+
+  it('aborts a non-streaming upstream call when the client goes away, and logs it as cancelled', async () => {
+    const abort = new AbortController();
+    const pending = bed
+      .client()
+      .responses.create({ model: 'mock-gpt', input: 'never mind [[mock:latency=1500]]' }, { signal: abort.signal });
+    await eventually(async () =>
+      (await bed.upstreamRequests()).some((r) => JSON.stringify(r.body).includes('never mind')),
+    );
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    const cancelled = await eventually(async () => {
+      await bed.writer.flush();
+      const rows = await bed.pg.query<{ status: string }>(
+        "SELECT status FROM responses WHERE input::text LIKE '%never mind%'",
+      );
+      return rows.rows[0]?.status;
+    });
+    expect(cancelled).toBe('cancelled');
+  });
 });
