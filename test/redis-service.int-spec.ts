@@ -1,9 +1,13 @@
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
+import { Telemetry } from '@app/telemetry';
 import { OwnRedisServer } from './support/redis-server';
 
 function serviceFor(redisUrl: string, commandTimeoutMs = 200): RedisService {
-  return new RedisService(new AppConfig({ REDIS_URL: redisUrl, REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs) }));
+  return new RedisService(
+    new AppConfig({ REDIS_URL: redisUrl, REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs) }),
+    new Telemetry(),
+  );
 }
 
 describe('RedisService against a real Redis', () => {

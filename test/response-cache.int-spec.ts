@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import { ResponseCache } from '@app/session-store';
+import { Telemetry } from '@app/telemetry';
 import { uniquePrefix } from './support/gateway';
 import { storedChain, storedResponse } from './support/records';
 import { deleteKeys } from './setup/test-services';
@@ -34,7 +35,7 @@ describe('ResponseCache on a real Redis', () => {
   let cache: ResponseCache;
 
   beforeAll(async () => {
-    redis = new RedisService(config);
+    redis = new RedisService(config, new Telemetry());
     await redis.onModuleInit();
     cache = new ResponseCache(redis, config);
   });

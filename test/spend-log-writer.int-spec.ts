@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { PrismaService } from '@app/database';
 import { ResponseRepository, SpendLogWriter } from '@app/session-store';
+import { Telemetry } from '@app/telemetry';
 import { eventually } from './support/eventually';
 import { storedChain, storedResponse } from './support/records';
 import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
@@ -18,7 +19,7 @@ async function harness(env: Record<string, string>): Promise<Harness> {
   const config = new AppConfig({ ...process.env, ...env });
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(repository, config);
+  const writer = new SpendLogWriter(repository, config, new Telemetry());
   writer.onModuleInit();
   const pg = new Client({ connectionString: config.databaseUrl });
   return {

@@ -3,8 +3,10 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { SessionStoreModule } from '@app/session-store';
+import { TelemetryModule } from '@app/telemetry';
 import { HealthModule } from './health/health.module';
 import { LifecycleLogger } from './lifecycle-logger';
+import { OpsModule } from './ops/ops.module';
 import { ResponsesModule } from './responses/responses.module';
 
 @Module({})
@@ -14,11 +16,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        TelemetryModule,
         RedisModule,
         DatabaseModule,
         SessionStoreModule,
         HealthModule,
         ResponsesModule,
+        OpsModule,
       ],
       providers: [LifecycleLogger],
     };

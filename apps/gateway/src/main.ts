@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AppConfig, ConfigError } from '@app/config';
+import { JsonLogger } from './common/json-logger';
 import { createApp } from './create-app';
 
 async function bootstrap(): Promise<void> {
@@ -12,11 +13,16 @@ async function bootstrap(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
+  const jsonLogger = new JsonLogger(config.logLevel);
+  Logger.overrideLogger(jsonLogger);
   const logger = new Logger('Gateway');
   for (const warning of config.redis.warnings) logger.warn(`Redis configuration: ${warning}`);
   logger.log(`Redis target ${describeSources(config)}`);
 
-  const app = await createApp(config);
+  if (!config.adminApiKey) {
+    logger.warn('ADMIN_API_KEY is not set: the /cache endpoints are open to anyone who can reach this port');
+  }
+  const app = await createApp(config, { logger: jsonLogger });
   await app.listen(config.port, config.host);
   logger.log(`Listening on ${await app.getUrl()} (upstream ${config.upstreamBaseUrl}, api=${config.upstreamApi})`);
 }

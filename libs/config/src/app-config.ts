@@ -5,6 +5,9 @@ import { RedisTarget, resolveRedisTarget } from './redis-target';
 export const UPSTREAM_APIS = ['chat', 'responses'] as const;
 export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /**
@@ -29,6 +32,9 @@ export class AppConfig {
   readonly spendLogFlushIntervalMs: number;
   readonly spendLogBatchSize: number;
   readonly bodyLimitBytes: number;
+  /** Required (as a bearer token) by the /cache ops endpoints when set. */
+  readonly adminApiKey?: string;
+  readonly logLevel: LogLevel;
 
   constructor(env: Env = process.env) {
     this.port = integerFrom(env, 'PORT', 8080, 0, 65535);
@@ -48,6 +54,8 @@ export class AppConfig {
     this.spendLogFlushIntervalMs = integerFrom(env, 'SPEND_LOG_FLUSH_INTERVAL_MS', 10_000, 10, 3_600_000);
     this.spendLogBatchSize = integerFrom(env, 'SPEND_LOG_BATCH_SIZE', 100, 1, 10_000);
     this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+    this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');
+    this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppConfig, describeRedisTarget } from '@app/config';
+import { Telemetry } from '@app/telemetry';
 import Redis from 'ioredis';
 import { describeRedisError, isTimeout } from './redis-errors';
 import { RateLimitedLogger } from './rate-limited-logger';
@@ -28,7 +29,10 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
   private readonly counters: RedisCounters = { failures: 0, timeouts: 0 };
   private unavailable = false;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly telemetry: Telemetry,
+  ) {
     const { redis } = config;
     this.target = describeRedisTarget(redis);
     this.client = new Redis({
@@ -76,9 +80,17 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
 
   /** Runs a Redis operation; a failure is counted, logged at a bounded rate and returned, never thrown. */
   async attempt<T>(operation: string, run: (client: Redis) => Promise<T>): Promise<RedisOutcome<T>> {
+    const started = performance.now();
     try {
-      return { ok: true, value: await run(this.client) };
+      const value = await run(this.client);
+      this.telemetry.recordRedis(operation, (performance.now() - started) / 1000);
+      return { ok: true, value };
     } catch (error) {
+      this.telemetry.recordRedis(
+        operation,
+        (performance.now() - started) / 1000,
+        isTimeout(error) ? 'timeout' : 'error',
+      );
       return { ok: false, error: this.recordFailure(operation, error) };
     }
   }
@@ -97,6 +109,7 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
     if (isTimeout(error)) this.counters.timeouts += 1;
     this.counters.lastError = reason;
     if (operation === 'connection') {
+      this.telemetry.redisErrors.inc({ operation, kind: isTimeout(error) ? 'timeout' : 'error' });
       if (!this.unavailable) this.failureLog.reset();
       this.unavailable = true;
       this.failureLog.warn(

@@ -1,3 +1,4 @@
+export * from './cache-inspector';
 export * from './cache-keys';
 export * from './ids';
 export * from './response-cache';

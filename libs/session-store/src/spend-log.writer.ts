@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { Telemetry } from '@app/telemetry';
 import { ResponseRepository } from './response-repository';
 import { StoredResponse } from './stored-response';
 
@@ -41,6 +42,7 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: ResponseRepository,
     private readonly config: AppConfig,
+    private readonly telemetry: Telemetry,
   ) {}
 
   onModuleInit(): void {
@@ -65,6 +67,7 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
   enqueue(response: StoredResponse): void {
     this.queue.push(response);
     this.unwritten.set(response.id, response);
+    this.telemetry.spendLogQueueDepth.set(this.queue.length);
     if (this.queue.length >= this.config.spendLogBatchSize) void this.flush();
   }
 
@@ -104,6 +107,8 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
         batch.forEach((row) => this.inFlight.delete(row.id));
       }
       this.queue = this.queue.slice(batch.length);
+      this.telemetry.spendLogQueueDepth.set(this.queue.length);
+      this.telemetry.spendLogRowsWritten.inc(batch.length);
       for (const row of batch) {
         if (this.unwritten.get(row.id) === row) this.unwritten.delete(row.id);
       }
@@ -128,6 +133,7 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
   private onFailure(error: unknown, batchSize: number): void {
     this.consecutiveFailures += 1;
     this.stats_.failedFlushes += 1;
+    this.telemetry.spendLogRowsFailed.inc(batchSize);
     const message =
       error instanceof Error ? (error.message.split('\n').filter(Boolean).pop() ?? error.name) : String(error);
     this.stats_.lastError = message;

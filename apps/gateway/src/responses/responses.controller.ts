@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, 
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import { callerOf } from './caller';
+import { isPreviousResponseNotFound } from './session.handler';
 import { InputItemsQuery, inputItemsPage, toResponseObject } from './response-object';
 import { ResponseCachingInterceptor } from './response-caching.interceptor';
 import { ResponseRenderInterceptor } from './response-render.interceptor';
@@ -27,12 +28,18 @@ export class ResponsesController {
       if (!reply.raw.writableFinished) upstreamAbort.abort();
     });
     const sessionHeader = request.headers['x-session-id'];
-    return this.responses.create(
-      body,
-      caller,
-      typeof sessionHeader === 'string' ? sessionHeader : undefined,
-      upstreamAbort.signal,
-    );
+    try {
+      return await this.responses.create(
+        body,
+        caller,
+        typeof sessionHeader === 'string' ? sessionHeader : undefined,
+        upstreamAbort.signal,
+        request.timing,
+      );
+    } catch (error) {
+      if (isPreviousResponseNotFound(error)) void reply.header('x-session-cache', 'miss');
+      throw error;
+    }
   }
 
   @Get(':id')

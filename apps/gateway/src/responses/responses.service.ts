@@ -10,6 +10,7 @@ import {
 } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { toErrorReply } from '../common/error-envelope';
+import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest } from './create-response.request';
 import { SessionHandler } from './session.handler';
@@ -29,7 +30,13 @@ export class ResponsesService {
   ) {}
 
   /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
-  async create(body: unknown, caller: Caller, sessionHeader: string | undefined, signal: AbortSignal): Promise<Turn> {
+  async create(
+    body: unknown,
+    caller: Caller,
+    sessionHeader: string | undefined,
+    signal: AbortSignal,
+    timing: RequestTiming,
+  ): Promise<Turn> {
     const request = parseCreateResponseRequest(body);
     const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
@@ -40,6 +47,7 @@ export class ResponsesService {
       conversation: [...history.items, ...request.input],
       params: request.params,
       authorization: caller.authorization,
+      timing,
     };
     try {
       if (request.stream) {

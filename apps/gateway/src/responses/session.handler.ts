@@ -8,6 +8,7 @@ import {
   SpendLogWriter,
   StoredResponse,
 } from '@app/session-store';
+import { Telemetry } from '@app/telemetry';
 import { ApiError } from '../common/api-error';
 
 export interface ResolvedHistory {
@@ -20,22 +21,17 @@ export interface ResolvedHistory {
   chain: StoredResponse[];
 }
 
-/** Where the responses of resolved chains came from, for the ops surface. */
-export interface HistoryCounters {
-  lookups: number;
-  redisResponses: number;
-  bufferResponses: number;
-  databaseResponses: number;
-  notFound: number;
-  backfilledResponses: number;
-}
-
 export function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
     `Previous response with id '${id}' not found.`,
     'previous_response_id',
     'previous_response_not_found',
   );
+}
+
+export function isPreviousResponseNotFound(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  return (error.getResponse() as { error: { code: string | null } }).error.code === 'previous_response_not_found';
 }
 
 /**
@@ -45,24 +41,15 @@ export function previousResponseNotFound(id: string): ApiError {
 @Injectable()
 export class SessionHandler {
   private readonly logger = new Logger('Sessions');
-  readonly counters: HistoryCounters = {
-    lookups: 0,
-    redisResponses: 0,
-    bufferResponses: 0,
-    databaseResponses: 0,
-    notFound: 0,
-    backfilledResponses: 0,
-  };
-
   constructor(
     private readonly cache: ResponseCache,
     private readonly writer: SpendLogWriter,
     private readonly repository: ResponseRepository,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
     if (previousResponseId === null) return { sessionId: null, items: [], source: 'none', chain: [] };
-    this.counters.lookups += 1;
 
     const newestFirst: StoredResponse[] = [];
     let missing: string | null = previousResponseId;
@@ -87,24 +74,26 @@ export class SessionHandler {
 
     const head = newestFirst[0];
     if (!head || head.id !== previousResponseId || !isResolvable(head)) {
-      this.counters.notFound += 1;
+      this.telemetry.recordHistory('miss', {
+        redis: fromRedis,
+        buffer: fromBuffer,
+        postgres: fetched.length - fromBuffer,
+      });
       throw previousResponseNotFound(previousResponseId);
     }
     const usable = newestFirst.slice(0, firstUnusable(newestFirst));
-    this.counters.redisResponses += fromRedis;
-    this.counters.bufferResponses += fromBuffer;
-    this.counters.databaseResponses += fetched.length - fromBuffer;
+    const source = fromRedis === 0 ? 'db' : fromRedis >= usable.length ? 'hit' : 'partial';
+    this.telemetry.recordHistory(source, {
+      redis: fromRedis,
+      buffer: fromBuffer,
+      postgres: fetched.length - fromBuffer,
+    });
 
     const backfill = fetched.filter(isResolvable);
-    if (backfill.length > 0 && (await this.cache.save(backfill))) this.counters.backfilledResponses += backfill.length;
+    if (backfill.length > 0 && (await this.cache.save(backfill))) this.telemetry.backfilled.inc(backfill.length);
 
     const chain = usable.reverse();
-    return {
-      sessionId: head.sessionId,
-      items: chain.flatMap((response) => [...response.input, ...response.output]),
-      source: fromRedis === 0 ? 'db' : fromRedis === usable.length ? 'hit' : 'partial',
-      chain,
-    };
+    return { sessionId: head.sessionId, items: chain.flatMap((r) => [...r.input, ...r.output]), source, chain };
   }
 
   private async fromDatabase(id: string, ownerHash: string, foundSoFar: number): Promise<StoredResponse[]> {

@@ -17,21 +17,25 @@ export class ChatUpstream implements UpstreamAdapter {
 
   async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
     const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, false);
-    const call = await this.client.post('/chat/completions', request, turn.authorization, signal);
+    const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
     try {
-      return chatCompletionResult((await call.body.json()) as ChatCompletion);
+      const completion = (await call.body.json()) as ChatCompletion;
+      call.finish('ok');
+      return chatCompletionResult(completion);
     } catch (error) {
+      call.finish('error');
       throw call.failure(error);
     }
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
     const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, true);
-    const call = await this.client.post('/chat/completions', request, turn.authorization, signal);
+    const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
 
     return new Observable<TurnEvent>((subscriber) => {
       const translator = new ChatStreamTranslator(draft);
       const emitEnd = (end: StreamEnd) => {
+        call.finish(end.final.status === 'failed' ? 'error' : 'ok');
         end.events.forEach((event, index) => {
           subscriber.next(index === end.events.length - 1 ? { event, final: end.final } : { event });
         });
@@ -72,6 +76,7 @@ export class ChatUpstream implements UpstreamAdapter {
       void pump();
       // Unsubscribed before the end (the client went away): drop the upstream connection.
       return () => {
+        call.finish('error');
         if (!call.body.destroyed) call.body.destroy();
       };
     });

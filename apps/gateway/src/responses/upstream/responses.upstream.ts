@@ -27,21 +27,37 @@ export class ResponsesUpstream implements UpstreamAdapter {
   constructor(private readonly client: UpstreamClient) {}
 
   async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
-    const call = await this.client.post('/responses', statelessRequest(turn, false), turn.authorization, signal);
+    const call = await this.client.post(
+      '/responses',
+      statelessRequest(turn, false),
+      turn.authorization,
+      signal,
+      turn.timing,
+    );
     try {
-      return resultOf((await call.body.json()) as UpstreamResponse);
+      const response = (await call.body.json()) as UpstreamResponse;
+      call.finish('ok');
+      return resultOf(response);
     } catch (error) {
+      call.finish('error');
       throw call.failure(error);
     }
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
-    const call = await this.client.post('/responses', statelessRequest(turn, true), turn.authorization, signal);
+    const call = await this.client.post(
+      '/responses',
+      statelessRequest(turn, true),
+      turn.authorization,
+      signal,
+      turn.timing,
+    );
     return new Observable<TurnEvent>((subscriber) => {
       let sequence = 0;
       const relay = (event: StreamEvent, final?: StoredResponse) =>
         subscriber.next({ event: { ...event, sequence_number: sequence++ }, ...(final ? { final } : {}) });
       const fail = (code: string, message: string) => {
+        call.finish('error');
         const final: StoredResponse = { ...draft, status: 'failed', error: { code, message }, completedAt: Date.now() };
         relay({ type: 'response.failed', sequence_number: 0, response: toResponseObject(final) }, final);
         subscriber.complete();
@@ -63,6 +79,7 @@ export class ResponsesUpstream implements UpstreamAdapter {
               status: event.response.status ?? 'in_progress',
             };
             if (isTerminal(event)) {
+              call.finish(event.type === 'response.failed' ? 'error' : 'ok');
               const final: StoredResponse = { ...merged, error: event.response.error ?? null, completedAt: Date.now() };
               relay({ ...event, response: toResponseObject(final) }, final);
               subscriber.complete();
@@ -80,6 +97,7 @@ export class ResponsesUpstream implements UpstreamAdapter {
       };
       void pump();
       return () => {
+        call.finish('error');
         if (!call.body.destroyed) call.body.destroy();
       };
     });

@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import { ConversationItem, ResponseParams, StoredResponse } from '@app/session-store';
+import { RequestTiming } from '../../common/request-timing';
 import { TurnEvent } from '../turn';
 import { TurnResult } from './chat-result';
 
@@ -12,6 +13,7 @@ export interface UpstreamTurn {
   params: ResponseParams;
   /** The caller's Authorization header, passed on unless UPSTREAM_API_KEY is set. */
   authorization: string | undefined;
+  timing: RequestTiming;
 }
 
 /** One way of asking the upstream: Chat Completions, or stateless Responses. */

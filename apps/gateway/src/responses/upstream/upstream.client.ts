@@ -1,7 +1,9 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { Telemetry } from '@app/telemetry';
 import { Agent, Dispatcher, request } from 'undici';
 import { ApiError } from '../../common/api-error';
+import { RequestTiming } from '../../common/request-timing';
 import { fromUpstreamStatus, upstreamTimeout, upstreamUnreachable } from './upstream-error';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
@@ -11,6 +13,8 @@ export interface UpstreamCall {
   body: UpstreamBody;
   /** Maps an error thrown while reading the body to what the client should see. */
   failure(error: unknown): ApiError;
+  /** Call once the answer is fully read (or abandoned): records how long the upstream took. */
+  finish(outcome: 'ok' | 'error'): void;
 }
 
 /** POSTs to the OpenAI-compatible upstream over a pooled keep-alive connection. */
@@ -18,7 +22,10 @@ export interface UpstreamCall {
 export class UpstreamClient implements OnModuleDestroy {
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 512 });
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly telemetry: Telemetry,
+  ) {}
 
   async onModuleDestroy(): Promise<void> {
     await this.agent.close();
@@ -33,7 +40,19 @@ export class UpstreamClient implements OnModuleDestroy {
     payload: unknown,
     authorization: string | undefined,
     signal: AbortSignal,
+    timing: RequestTiming,
   ): Promise<UpstreamCall> {
+    const started = performance.now();
+    const labels = { api: this.config.upstreamApi, stream: String((payload as { stream?: boolean }).stream === true) };
+    let finished = false;
+    const finish = (outcome: 'ok' | 'error') => {
+      if (finished) return;
+      finished = true;
+      const seconds = (performance.now() - started) / 1000;
+      timing.calledUpstream = true;
+      timing.upstreamMs += seconds * 1000;
+      this.telemetry.upstreamDuration.observe({ ...labels, outcome }, seconds);
+    };
     const timeout = AbortSignal.timeout(this.config.upstreamTimeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     const failure = (error: unknown): ApiError => {
@@ -55,13 +74,15 @@ export class UpstreamClient implements OnModuleDestroy {
         bodyTimeout: this.config.upstreamTimeoutMs,
       });
     } catch (error) {
+      finish('error');
       throw failure(error);
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
+      finish('error');
       throw fromUpstreamStatus(response.statusCode, text);
     }
-    return { body: response.body, failure };
+    return { body: response.body, failure, finish };
   }
 }
 

@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Telemetry } from '@app/telemetry';
+import { newRequestTiming } from './request-timing';
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The caller's `x-request-id` when it is sane, else a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * One log line and the metrics of every request: route (the template, never the raw URL), status,
+ * duration, upstream time, the service's own overhead and where the history came from.
+ * Never the API key or the prompt.
+ */
+export function installRequestObservability(fastify: FastifyInstance, telemetry: Telemetry): void {
+  const logger = new Logger('HTTP');
+  fastify.decorateRequest('timing', null as never);
+  fastify.addHook('onRequest', async (request, reply) => {
+    request.timing = newRequestTiming();
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    const status = reply.statusCode;
+    telemetry.httpDuration.observe({ method: request.method, route, status: String(status) }, seconds);
+    const { upstreamMs, calledUpstream } = request.timing;
+    const overheadMs = calledUpstream ? Math.max(0, reply.elapsedTime - upstreamMs) : undefined;
+    const stream = String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream');
+    if (overheadMs !== undefined) telemetry.overhead.observe({ stream: String(stream) }, overheadMs / 1000);
+    if (route === '/metrics' || route.startsWith('/health')) return;
+    logger.log({
+      msg: 'request',
+      request_id: request.id,
+      method: request.method,
+      route,
+      status,
+      duration_ms: round(reply.elapsedTime),
+      ...(calledUpstream ? { upstream_ms: round(upstreamMs), overhead_ms: round(overheadMs ?? 0) } : {}),
+      ...(stream ? { stream: true } : {}),
+      ...headerField('cache', reply.getHeader('x-session-cache')),
+      ...headerField('session_id', reply.getHeader('x-session-id')),
+    });
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function headerField(name: string, value: unknown): Record<string, string> {
+  return typeof value === 'string' ? { [name]: value } : {};
+}

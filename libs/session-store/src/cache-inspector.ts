@@ -1,0 +1,238 @@
+import Redis from 'ioredis';
+import { CacheKeys } from './cache-keys';
+import { sessionTag, tagOfResponseId } from './ids';
+import { StoredResponse } from './stored-response';
+
+export interface NamespaceOverview {
+  prefix: string;
+  sessions: number;
+  responses: number;
+  other: number;
+  /** SCAN stopped at the bound: the counts are lower limits. */
+  truncated: boolean;
+  ttl_seconds: Record<'under_10' | 'under_30' | 'under_60' | 'under_300' | 'longer' | 'none', number>;
+  memory: { sampled_keys: number; estimated_bytes: number };
+}
+
+export interface CachedResponseSummary {
+  id: string;
+  previous_response_id: string | null;
+  model: string;
+  status: string;
+  created_at: string;
+  ttl_seconds: number;
+  memory_bytes: number | null;
+  input_items: number;
+  output_items: number;
+  total_tokens: number;
+  content?: Pick<StoredResponse, 'instructions' | 'input' | 'output'>;
+}
+
+export interface SessionView {
+  session_id: string | null;
+  tag: string;
+  ttl_seconds: number;
+  memory_bytes: number;
+  responses: CachedResponseSummary[];
+}
+
+export interface RedisInfoFigures {
+  used_memory_bytes: number | null;
+  used_memory_peak_bytes: number | null;
+  maxmemory_bytes: number | null;
+  maxmemory_policy: string | null;
+  keyspace_hits: number | null;
+  keyspace_misses: number | null;
+  evicted_keys: number | null;
+  warnings: string[];
+}
+
+const SCAN_BATCH = 1000;
+const TTL_SAMPLE = 1000;
+const MEMORY_SAMPLE = 200;
+
+/**
+ * Reads (and, for evictions, changes) what this service keeps in Redis, with SCAN and UNLINK
+ * only: never KEYS, never FLUSHALL, never anything outside the namespace. Shared by the
+ * /cache endpoints and `npm run inspect`.
+ */
+export class CacheInspector {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: CacheKeys,
+  ) {}
+
+  /** Key counts by kind, TTL spread and memory of the namespace, scanning at most `maxKeys` keys. */
+  async overview(maxKeys = 100_000): Promise<NamespaceOverview> {
+    const keys = await this.scan(this.keys.everything, maxKeys + 1);
+    const truncated = keys.length > maxKeys;
+    const counted = truncated ? keys.slice(0, maxKeys) : keys;
+    const overview: NamespaceOverview = {
+      prefix: this.keys.prefix,
+      sessions: counted.filter((key) => key.endsWith(':s')).length,
+      responses: counted.filter((key) => key.includes(':r:')).length,
+      other: 0,
+      truncated,
+      ttl_seconds: { under_10: 0, under_30: 0, under_60: 0, under_300: 0, longer: 0, none: 0 },
+      memory: { sampled_keys: 0, estimated_bytes: 0 },
+    };
+    overview.other = counted.length - overview.sessions - overview.responses;
+
+    const ttlSample = counted.slice(0, TTL_SAMPLE);
+    const ttls = await this.pipelined(ttlSample, (pipeline, key) => pipeline.ttl(key));
+    for (const ttl of ttls) overview.ttl_seconds[ttlBucket(Number(ttl))] += 1;
+
+    const memorySample = counted.slice(0, MEMORY_SAMPLE);
+    const sizes = (await this.pipelined(memorySample, (pipeline, key) => pipeline.memory('USAGE', key))).map(Number);
+    const known = sizes.filter((size) => Number.isFinite(size) && size > 0);
+    overview.memory.sampled_keys = known.length;
+    overview.memory.estimated_bytes =
+      known.length === 0 ? 0 : Math.round((known.reduce((sum, size) => sum + size, 0) / known.length) * counted.length);
+    return overview;
+  }
+
+  /** A session's cached responses, by session id or by the id of any of its responses. */
+  async session(id: string, withContent = false): Promise<SessionView | null> {
+    const tag = tagOf(id);
+    const sessionKey = this.keys.session(tag);
+    const ids = await this.redis.zrange(sessionKey, 0, -1);
+    if (ids.length === 0) return null;
+    const responseKeys = ids.map((responseId) => this.keys.response(tag, responseId));
+    const pipeline = this.redis.pipeline();
+    pipeline.ttl(sessionKey);
+    pipeline.memory('USAGE', sessionKey);
+    for (const key of responseKeys) pipeline.hget(key, 'd').ttl(key).memory('USAGE', key);
+    const results = ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? null : value));
+
+    const view: SessionView = {
+      session_id: null,
+      tag,
+      ttl_seconds: Number(results[0]),
+      memory_bytes: Number(results[1] ?? 0),
+      responses: [],
+    };
+    responseKeys.forEach((_, index) => {
+      const [json, ttl, memory] = results.slice(2 + index * 3, 5 + index * 3);
+      if (typeof json !== 'string') return;
+      const response = JSON.parse(json) as StoredResponse;
+      view.session_id = response.sessionId;
+      view.memory_bytes += Number(memory ?? 0);
+      view.responses.push(summarize(response, Number(ttl), memory === null ? null : Number(memory), withContent));
+    });
+    return view;
+  }
+
+  /** Removes a session from Redis (PostgreSQL keeps it). Resolves how many keys were removed. */
+  async evictSession(id: string): Promise<number> {
+    return this.unlinkAll(`${this.keys.prefix}:{${tagOf(id)}}:*`);
+  }
+
+  /** Removes every key of the namespace, in SCAN batches. Resolves how many keys were removed. */
+  async flush(): Promise<number> {
+    return this.unlinkAll(this.keys.everything);
+  }
+
+  /** The INFO figures that matter to this service, with warnings about risky settings. */
+  async info(): Promise<RedisInfoFigures> {
+    const text = await this.redis.info();
+    const fields = new Map(
+      text
+        .split(/\r?\n/)
+        .filter((line) => line.includes(':') && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)] as const),
+    );
+    const number = (name: string) => (fields.has(name) ? Number(fields.get(name)) : null);
+    const policy = fields.get('maxmemory_policy') ?? null;
+    const maxmemory = number('maxmemory');
+    const warnings: string[] = [];
+    if (policy?.startsWith('allkeys-') || policy?.startsWith('volatile-')) {
+      warnings.push(
+        `maxmemory-policy ${policy} can evict cached responses before their TTL (all carry one): continued turns then ` +
+          'fall back to PostgreSQL. Prefer noeviction with enough maxmemory, or a Redis of its own.',
+      );
+    }
+    if (policy === 'noeviction' && maxmemory) {
+      warnings.push(
+        'maxmemory-policy noeviction: when Redis is full it refuses writes and new responses are not cached.',
+      );
+    }
+    return {
+      used_memory_bytes: number('used_memory'),
+      used_memory_peak_bytes: number('used_memory_peak'),
+      maxmemory_bytes: maxmemory,
+      maxmemory_policy: policy,
+      keyspace_hits: number('keyspace_hits'),
+      keyspace_misses: number('keyspace_misses'),
+      evicted_keys: number('evicted_keys'),
+      warnings,
+    };
+  }
+
+  private async scan(pattern: string, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0' && found.length < limit);
+    return found;
+  }
+
+  private async unlinkAll(pattern: string): Promise<number> {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+      if (batch.length > 0) removed += await this.redis.unlink(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return removed;
+  }
+
+  private async pipelined(
+    keys: string[],
+    add: (pipeline: ReturnType<Redis['pipeline']>, key: string) => unknown,
+  ): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) add(pipeline, key);
+    return ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? null : value));
+  }
+}
+
+function tagOf(id: string): string {
+  return tagOfResponseId(id) ?? sessionTag(id);
+}
+
+function ttlBucket(ttl: number): keyof NamespaceOverview['ttl_seconds'] {
+  if (ttl < 0) return 'none';
+  if (ttl < 10) return 'under_10';
+  if (ttl < 30) return 'under_30';
+  if (ttl < 60) return 'under_60';
+  if (ttl < 300) return 'under_300';
+  return 'longer';
+}
+
+function summarize(
+  response: StoredResponse,
+  ttl: number,
+  memory: number | null,
+  withContent: boolean,
+): CachedResponseSummary {
+  return {
+    id: response.id,
+    previous_response_id: response.previousResponseId,
+    model: response.model,
+    status: response.status,
+    created_at: new Date(response.createdAt).toISOString(),
+    ttl_seconds: ttl,
+    memory_bytes: memory,
+    input_items: response.input.length,
+    output_items: response.output.length,
+    total_tokens: response.usage.total_tokens,
+    ...(withContent
+      ? { content: { instructions: response.instructions, input: response.input, output: response.output } }
+      : {}),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './latency-window';
+export * from './telemetry';
+export * from './telemetry.module';

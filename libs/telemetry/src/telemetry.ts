@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LatencyWindow } from './latency-window';
+
+export type HistoryLayer = 'redis' | 'buffer' | 'postgres';
+export type HistoryOutcome = 'hit' | 'partial' | 'db' | 'miss';
+
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const FAST_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/**
+ * Every counter the ops surface shows, in one Prometheus registry per application (labels are
+ * bounded: routes, layers, outcomes, never ids), plus recent Redis latencies for percentiles.
+ */
+@Injectable()
+export class Telemetry {
+  readonly registry = new Registry();
+  readonly redisLatency = new LatencyWindow();
+
+  readonly httpDuration = new Histogram({
+    name: 'rsc_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status, streams until their last byte',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly upstreamDuration = new Histogram({
+    name: 'rsc_upstream_duration_seconds',
+    help: 'Upstream call duration (until the last byte of its answer)',
+    labelNames: ['api', 'stream', 'outcome'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly overhead = new Histogram({
+    name: 'rsc_overhead_seconds',
+    help: "The service's own time per POST /v1/responses: total duration minus upstream duration",
+    labelNames: ['stream'] as const,
+    buckets: FAST_SECONDS,
+    registers: [this.registry],
+  });
+  readonly historyLookups = new Counter({
+    name: 'rsc_history_lookups_total',
+    help: 'previous_response_id lookups by where the history came from (hit, partial, db, miss)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly historyResponses = new Counter({
+    name: 'rsc_history_responses_total',
+    help: 'Ancestor responses served per layer (redis, buffer = unflushed writer rows, postgres)',
+    labelNames: ['layer'] as const,
+    registers: [this.registry],
+  });
+  readonly backfilled = new Counter({
+    name: 'rsc_cache_backfilled_responses_total',
+    help: 'Responses written back to Redis after a fallback lookup',
+    registers: [this.registry],
+  });
+  readonly redisErrors = new Counter({
+    name: 'rsc_redis_errors_total',
+    help: 'Redis failures (served without the cache) by operation and kind',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly redisDuration = new Histogram({
+    name: 'rsc_redis_command_duration_seconds',
+    help: 'Redis round trips by operation',
+    labelNames: ['operation'] as const,
+    buckets: FAST_SECONDS,
+    registers: [this.registry],
+  });
+  readonly spendLogQueueDepth = new Gauge({
+    name: 'rsc_spend_log_queue_depth',
+    help: 'Spend-log rows waiting to be written to PostgreSQL',
+    registers: [this.registry],
+  });
+  readonly spendLogRowsWritten = new Counter({
+    name: 'rsc_spend_log_rows_written_total',
+    help: 'Spend-log rows written to PostgreSQL',
+    registers: [this.registry],
+  });
+  readonly spendLogRowsFailed = new Counter({
+    name: 'rsc_spend_log_rows_failed_total',
+    help: 'Spend-log rows in batches that failed (they stay queued and are retried)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'rsc_' });
+  }
+
+  recordRedis(operation: string, seconds: number, failure?: 'timeout' | 'error'): void {
+    this.redisDuration.observe({ operation }, seconds);
+    this.redisLatency.record(seconds * 1000);
+    if (failure) this.redisErrors.inc({ operation, kind: failure });
+  }
+
+  recordHistory(outcome: HistoryOutcome, perLayer: Partial<Record<HistoryLayer, number>> = {}): void {
+    this.historyLookups.inc({ outcome });
+    for (const [layer, count] of Object.entries(perLayer)) {
+      if (count > 0) this.historyResponses.inc({ layer }, count);
+    }
+  }
+
+  async lookupCounts(): Promise<Record<HistoryOutcome, number>> {
+    const metric = await this.historyLookups.get();
+    const counts: Record<HistoryOutcome, number> = { hit: 0, partial: 0, db: 0, miss: 0 };
+    for (const value of metric.values) counts[value.labels.outcome as HistoryOutcome] = value.value;
+    return counts;
+  }
+
+  async layerCounts(): Promise<Record<HistoryLayer, number>> {
+    const metric = await this.historyResponses.get();
+    const counts: Record<HistoryLayer, number> = { redis: 0, buffer: 0, postgres: 0 };
+    for (const value of metric.values) counts[value.labels.layer as HistoryLayer] = value.value;
+    return counts;
+  }
+
+  async total(counter: Counter): Promise<number> {
+    return (await counter.get()).values.reduce((sum, value) => sum + value.value, 0);
+  }
+}
