@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 
 /** A free TCP port on loopback (nothing listens on it when this returns). */
 export async function freePort(): Promise<number> {
@@ -26,10 +26,13 @@ export class OwnRedisServer {
   private constructor(
     readonly port: number,
     private readonly extraArgs: string[],
+    private readonly password?: string,
   ) {}
 
-  static async start(extraArgs: string[] = []): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort(), extraArgs);
+  /** `password`: the server's requirepass, used by the readiness probe. */
+  static async start(extraArgs: string[] = [], password?: string): Promise<OwnRedisServer> {
+    const args = password ? [...extraArgs, '--requirepass', password] : extraArgs;
+    const server = new OwnRedisServer(await freePort(), args, password);
     await server.restart();
     return server;
   }
@@ -52,7 +55,7 @@ export class OwnRedisServer {
     ];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = this.admin({ lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -65,6 +68,11 @@ export class OwnRedisServer {
       }
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** A client with the server's password (caller disconnects it). */
+  admin(options: RedisOptions = {}): Redis {
+    return new Redis({ host: '127.0.0.1', port: this.port, password: this.password, ...options });
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,7 @@ export interface NamespaceOverview {
   other: number;
   /** SCAN stopped at the bound: the counts are lower limits. */
   truncated: boolean;
-  ttl_seconds: Record<'under_10' | 'under_30' | 'under_60' | 'under_300' | 'longer' | 'none', number>;
+  ttl_seconds: Record<'up_to_10' | 'up_to_30' | 'up_to_60' | 'up_to_300' | 'longer' | 'none', number>;
   memory: { sampled_keys: number; estimated_bytes: number };
 }
 
@@ -73,7 +73,7 @@ export class CacheInspector {
       responses: counted.filter((key) => key.includes(':r:')).length,
       other: 0,
       truncated,
-      ttl_seconds: { under_10: 0, under_30: 0, under_60: 0, under_300: 0, longer: 0, none: 0 },
+      ttl_seconds: { up_to_10: 0, up_to_30: 0, up_to_60: 0, up_to_300: 0, longer: 0, none: 0 },
       memory: { sampled_keys: 0, estimated_bytes: 0 },
     };
     overview.other = counted.length - overview.sessions - overview.responses;
@@ -207,10 +207,10 @@ function tagOf(id: string): string {
 
 function ttlBucket(ttl: number): keyof NamespaceOverview['ttl_seconds'] {
   if (ttl < 0) return 'none';
-  if (ttl < 10) return 'under_10';
-  if (ttl < 30) return 'under_30';
-  if (ttl < 60) return 'under_60';
-  if (ttl < 300) return 'under_300';
+  if (ttl <= 10) return 'up_to_10';
+  if (ttl <= 30) return 'up_to_30';
+  if (ttl <= 60) return 'up_to_60';
+  if (ttl <= 300) return 'up_to_300';
   return 'longer';
 }
 
