@@ -8,7 +8,11 @@ import pino, { Logger as Pino } from 'pino';
 export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
 
-  constructor(level = 'info', destination?: pino.DestinationStream) {
+  /**
+   * Writes synchronously by default: Nest re-raises SIGTERM right after the shutdown hooks, and an
+   * asynchronous buffer would lose the last lines (the shutdown report among them).
+   */
+  constructor(level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true })) {
     this.pino = pino(
       { level, base: { service: 'responses-session-cache' }, timestamp: pino.stdTimeFunctions.isoTime },
       destination,
