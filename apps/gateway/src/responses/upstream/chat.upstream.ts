@@ -18,14 +18,7 @@ export class ChatUpstream implements UpstreamAdapter {
   async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
     const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, false);
     const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
-    try {
-      const completion = (await call.body.json()) as ChatCompletion;
-      call.finish('ok');
-      return chatCompletionResult(completion);
-    } catch (error) {
-      call.finish('error');
-      throw call.failure(error);
-    }
+    return chatCompletionResult(await call.json<ChatCompletion>());
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {

@@ -34,14 +34,7 @@ export class ResponsesUpstream implements UpstreamAdapter {
       signal,
       turn.timing,
     );
-    try {
-      const response = (await call.body.json()) as UpstreamResponse;
-      call.finish('ok');
-      return resultOf(response);
-    } catch (error) {
-      call.finish('error');
-      throw call.failure(error);
-    }
+    return resultOf(await call.json<UpstreamResponse>());
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {

@@ -15,6 +15,8 @@ export interface UpstreamCall {
   failure(error: unknown): ApiError;
   /** Call once the answer is fully read (or abandoned): records how long the upstream took. */
   finish(outcome: 'ok' | 'error'): void;
+  /** Reads a JSON answer whole (and finishes the call); failures reject with the client's ApiError. */
+  json<T>(): Promise<T>;
 }
 
 /** POSTs to the OpenAI-compatible upstream over a pooled keep-alive connection. */
@@ -82,7 +84,18 @@ export class UpstreamClient implements OnModuleDestroy {
       finish('error');
       throw fromUpstreamStatus(response.statusCode, text);
     }
-    return { body: response.body, failure, finish };
+    const body = response.body;
+    const json = async <T>(): Promise<T> => {
+      try {
+        const parsed = (await body.json()) as T;
+        finish('ok');
+        return parsed;
+      } catch (error) {
+        finish('error');
+        throw failure(error);
+      }
+    };
+    return { body, failure, finish, json };
   }
 }
 
