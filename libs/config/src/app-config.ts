@@ -22,6 +22,8 @@ export class AppConfig {
   readonly upstreamApiKey?: string;
   /** Upper bound on one upstream call, including a whole stream. */
   readonly upstreamTimeoutMs: number;
+  /** Connections per upstream origin; 0: unlimited (every open stream holds one). */
+  readonly upstreamMaxConnections: number;
   readonly redis: RedisTarget;
   readonly redisKeyPrefix: string;
   /** Upper bound on one Redis command before it counts as a failure. */
@@ -45,6 +47,7 @@ export class AppConfig {
     this.upstreamApi = oneOf(env, 'UPSTREAM_API', UPSTREAM_APIS, 'chat');
     this.upstreamApiKey = readEnv(env, 'UPSTREAM_API_KEY');
     this.upstreamTimeoutMs = integerFrom(env, 'UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000);
+    this.upstreamMaxConnections = integerFrom(env, 'UPSTREAM_MAX_CONNECTIONS', 0, 0, 100_000);
     this.redis = resolveRedisTarget(env);
     this.redisKeyPrefix = redisKeyPrefixFrom(env);
     this.redisCommandTimeoutMs = integerFrom(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000);

@@ -22,12 +22,14 @@ export interface UpstreamCall {
 /** POSTs to the OpenAI-compatible upstream over a pooled keep-alive connection. */
 @Injectable()
 export class UpstreamClient implements OnModuleDestroy {
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 512 });
+  private readonly agent: Agent;
 
   constructor(
     private readonly config: AppConfig,
     private readonly telemetry: Telemetry,
-  ) {}
+  ) {
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: config.upstreamMaxConnections || null });
+  }
 
   async onModuleDestroy(): Promise<void> {
     await this.agent.close();
