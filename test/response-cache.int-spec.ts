@@ -1,27 +1,11 @@
-import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import { ResponseCache } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { uniquePrefix } from './support/gateway';
+import { commandsSentBy } from './support/redis-monitor';
 import { storedChain, storedResponse } from './support/records';
 import { deleteKeys } from './setup/test-services';
-
-/** Commands one connection sends while `run` runs, seen by MONITOR (script-internal ones come from "lua"). */
-async function commandsSentBy(client: Redis, run: () => Promise<unknown>): Promise<string[]> {
-  const monitor = await client.duplicate().monitor();
-  const localPort = (client as unknown as { stream: { localPort: number } }).stream.localPort;
-  const seen: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source.endsWith(`:${localPort}`)) seen.push(String(args[0]).toLowerCase());
-  });
-  await run();
-  await client.ping(); // MONITOR is ordered: once the PING is seen, everything before it was seen too
-  const deadline = Date.now() + 2_000;
-  while (!seen.includes('ping') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-  monitor.disconnect();
-  return seen.filter((command) => command !== 'ping');
-}
 
 describe('ResponseCache on a real Redis', () => {
   const prefix = uniquePrefix();

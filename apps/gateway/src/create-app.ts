@@ -27,6 +27,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   installRequestObservability(adapter.getInstance(), app.get(Telemetry));
   // Also receives Fastify's own errors (malformed JSON, body too large): Nest routes them here.
   app.useGlobalFilters(new ApiExceptionFilter());
-  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  // useProcessExit: exit 0 after the hooks instead of re-raising the signal, so exit handlers run
+  // (a --cpu-prof profile is written, stdout is flushed).
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }

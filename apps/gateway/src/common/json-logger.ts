@@ -9,8 +9,8 @@ export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
 
   /**
-   * Writes synchronously by default: Nest re-raises SIGTERM right after the shutdown hooks, and an
-   * asynchronous buffer would lose the last lines (the shutdown report among them).
+   * Writes synchronously by default, so no line is lost however the process ends (the shutdown
+   * report is written just before exit).
    */
   constructor(level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true })) {
     this.pino = pino(

@@ -1,0 +1,355 @@
+/**
+ * `npm run bench [-- --quick]`: the service against direct upstream calls and a bare passthrough
+ * proxy (the floor), measured interleaved in one run, plus micro-benchmarks. Prints a markdown
+ * table and writes bench-results/latest.json. Needs Redis and PostgreSQL (REDIS_URL, DATABASE_URL).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '@app/config';
+import { PrismaService } from '@app/database';
+import { RedisService } from '@app/redis';
+import { ResponseCache, ResponseRepository } from '@app/session-store';
+import { Telemetry } from '@app/telemetry';
+import { freePort } from '../support/redis-server';
+import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
+import { BENCH_KEY, chatMessagesForChain, seedChains } from './fixtures';
+import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
+import { chainResolution, databaseFallback, writerThroughput } from './micro';
+import { BenchProcess, ENTRY } from './processes';
+import { report } from './report';
+
+const QUICK = process.argv.includes('--quick');
+const PLAN = QUICK
+  ? { rates: [1000], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
+  : {
+      rates: [500, 1000, 2000],
+      segmentMs: 3000,
+      rounds: 3,
+      coldMaxRate: 1000,
+      saturationMs: 3000,
+      streamRate: 200,
+      rows: 10000,
+    };
+const UPSTREAM_LATENCY_MS = 20;
+const CHAIN_DEPTH = 10;
+const CONCURRENCY = 64;
+const OPEN_STREAMS = 1000;
+
+type ScenarioName =
+  | 'direct-1'
+  | 'floor-1'
+  | 'service-new'
+  | 'direct-10'
+  | 'floor-10'
+  | 'service-warm'
+  | 'service-cold'
+  | 'direct-stream'
+  | 'floor-stream'
+  | 'service-stream';
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+function shuffled<T>(items: T[]): T[] {
+  return items
+    .map((item) => ({ item, key: Math.random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ item }) => item);
+}
+
+async function main(): Promise<void> {
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const outDir = join(__dirname, '..', '..', 'bench-results');
+  const logDir = join(outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const database = `rsc_bench_${runId}`;
+  const databaseUrl = withDatabase(adminUrl, database);
+  const prefix = `rsc-bench-${runId}`;
+  const processes: BenchProcess[] = [];
+
+  log(`${QUICK ? 'quick' : 'full'} run ${runId}: database ${database}, key prefix ${prefix}`);
+  await createDatabase(adminUrl, database);
+  try {
+    await migrate(databaseUrl);
+    const [mockPort, floorPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+    const mock = BenchProcess.start(
+      'mock-llm',
+      ENTRY.mock,
+      { MOCK_LLM_PORT: String(mockPort), MOCK_LLM_LATENCY_MS: String(UPSTREAM_LATENCY_MS) },
+      logDir,
+    );
+    const floor = BenchProcess.start(
+      'floor',
+      ENTRY.floor,
+      { FLOOR_PORT: String(floorPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` },
+      logDir,
+    );
+    const gatewayEnv = {
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      SESSION_TTL_SECONDS: '3600',
+      ADMIN_API_KEY: 'bench-admin',
+    };
+    const gateway = BenchProcess.start('gateway', ENTRY.gateway, gatewayEnv, logDir);
+    processes.push(mock, floor, gateway);
+    await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
+    await floor.waitForHttp(`http://127.0.0.1:${floorPort}/v1/models`).catch(() => undefined);
+    await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
+
+    // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the
+    // per-session cap never evicts their ancestors; every cold request gets a chain of its own.
+    const config = new AppConfig({ ...process.env, ...gatewayEnv });
+    const totalWarm = PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds;
+    const totalCold =
+      PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
+      (PLAN.segmentMs / 1000) *
+      PLAN.rounds;
+    const warmHeads = await seed(config, Math.ceil(totalWarm / 20) + 50, true);
+    const coldHeads = await seed(config, Math.ceil(totalCold * 1.05) + 50, false);
+    log(`seeded ${warmHeads.length} warm and ${coldHeads.length} cold ${CHAIN_DEPTH}-turn chains`);
+
+    const mockOrigin = `http://127.0.0.1:${mockPort}`;
+    const floorOrigin = `http://127.0.0.1:${floorPort}`;
+    const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
+    const auth = { authorization: `Bearer ${BENCH_KEY}` };
+    const oneTurn = JSON.stringify({
+      model: 'mock-gpt',
+      messages: [{ role: 'user', content: 'Hello! What can you do?' }],
+    });
+    const tenTurns = JSON.stringify({ model: 'mock-gpt', messages: chatMessagesForChain(CHAIN_DEPTH) });
+    const chatStream = JSON.stringify({
+      model: 'mock-gpt',
+      messages: [{ role: 'user', content: 'Hello! What can you do?' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let warmIndex = 0;
+    let coldIndex = 0;
+    const targets: Record<ScenarioName, Target> = {
+      'direct-1': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
+      'floor-1': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
+      'service-new': {
+        origin: gatewayOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' }),
+      },
+      'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      'service-warm': {
+        origin: gatewayOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: () =>
+          JSON.stringify({
+            model: 'mock-gpt',
+            input: 'And what would you measure first?',
+            previous_response_id: warmHeads[warmIndex++ % warmHeads.length],
+          }),
+      },
+      'service-cold': {
+        origin: gatewayOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: () =>
+          JSON.stringify({
+            model: 'mock-gpt',
+            input: 'And what would you measure first?',
+            previous_response_id: coldHeads[coldIndex++ % coldHeads.length],
+          }),
+      },
+      'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
+      'floor-stream': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
+      'service-stream': {
+        origin: gatewayOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?', stream: true }),
+      },
+    };
+
+    log('warming up');
+    for (const name of ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'] as const) {
+      await fixedRate(targets[name], 200, 800);
+    }
+
+    const latency: Record<string, Record<string, LoadResult>> = {};
+    for (const rate of PLAN.rates) {
+      const names: ScenarioName[] = ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'];
+      if (rate <= PLAN.coldMaxRate) names.push('service-cold');
+      latency[rate] = {};
+      for (let round = 0; round < PLAN.rounds; round += 1) {
+        for (const name of shuffled(names)) {
+          log(`rate ${rate}/s round ${round + 1}: ${name}`);
+          merge(latency[rate], name, await fixedRate(targets[name], rate, PLAN.segmentMs));
+        }
+      }
+    }
+
+    const saturation: Record<string, LoadResult> = {};
+    for (let round = 0; round < PLAN.rounds; round += 1) {
+      for (const name of shuffled<ScenarioName>([
+        'direct-1',
+        'floor-1',
+        'service-new',
+        'direct-10',
+        'floor-10',
+        'service-warm',
+      ])) {
+        log(`saturation round ${round + 1}: ${name}`);
+        merge(saturation, name, await saturate(targets[name], CONCURRENCY, PLAN.saturationMs));
+      }
+    }
+
+    const streaming: Record<string, LoadResult> = {};
+    for (let round = 0; round < PLAN.rounds; round += 1) {
+      for (const name of shuffled<ScenarioName>(['direct-stream', 'floor-stream', 'service-stream'])) {
+        log(`streaming round ${round + 1}: ${name}`);
+        merge(streaming, name, await fixedRate(targets[name], PLAN.streamRate, PLAN.segmentMs, true));
+      }
+    }
+    const rssAfterLoad = await gateway.rssBytes();
+
+    log(`RSS with ${OPEN_STREAMS} open streams`);
+    const openStreams = await rssWithOpenStreams(logDir, databaseUrl, redisUrl, prefix, processes);
+
+    log('micro-benchmarks');
+    const micro = {
+      chain_resolution: await chainResolution(config, [1, 10, 50], QUICK ? 300 : 2000),
+      database_fallback: await databaseFallback(config, [10, 50, 200], QUICK ? 50 : 300),
+      writer: await writerThroughput(config, PLAN.rows),
+    };
+
+    const results = report({
+      quick: QUICK,
+      plan: { ...PLAN, upstreamLatencyMs: UPSTREAM_LATENCY_MS, chainDepth: CHAIN_DEPTH, concurrency: CONCURRENCY },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memory_gib: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      latency,
+      saturation,
+      streaming,
+      rss: { after_load_bytes: rssAfterLoad, ...openStreams },
+      micro,
+    });
+    const file = join(outDir, 'latest.json');
+    writeFileSync(file, `${JSON.stringify(results.json, null, 2)}\n`);
+    writeFileSync(join(outDir, `bench-${runId}.json`), `${JSON.stringify(results.json, null, 2)}\n`);
+    console.log(results.markdown);
+    log(`figures written to ${file}`);
+  } finally {
+    await closePools();
+    for (const child of processes) await child.stop().catch(() => undefined);
+    await dropDatabase(adminUrl, database).catch((error: unknown) =>
+      log(`could not drop ${database}: ${String(error)}`),
+    );
+    await deleteKeys(redisUrl, prefix).catch(() => undefined);
+  }
+}
+
+function merge(into: Record<string, LoadResult>, name: string, result: LoadResult): void {
+  const existing = into[name];
+  if (!existing) {
+    into[name] = result;
+    return;
+  }
+  existing.latency.add(result.latency);
+  if (existing.firstByte && result.firstByte) existing.firstByte.add(result.firstByte);
+  existing.sent += result.sent;
+  existing.ok += result.ok;
+  existing.errors += result.errors;
+  existing.seconds += result.seconds;
+}
+
+async function seed(config: AppConfig, count: number, warm: boolean): Promise<string[]> {
+  const telemetry = new Telemetry();
+  const prisma = new PrismaService(config);
+  const repository = new ResponseRepository(prisma);
+  const redis = new RedisService(config, telemetry);
+  await redis.onModuleInit();
+  try {
+    return await seedChains(count, CHAIN_DEPTH, repository, warm ? new ResponseCache(redis, config) : undefined);
+  } finally {
+    await redis.onModuleDestroy();
+    await prisma.onApplicationShutdown();
+  }
+}
+
+/** A gateway of its own in front of a slow-streaming mock: RSS once OPEN_STREAMS streams are open at once. */
+async function rssWithOpenStreams(
+  logDir: string,
+  databaseUrl: string,
+  redisUrl: string,
+  prefix: string,
+  processes: BenchProcess[],
+): Promise<{ idle_bytes: number; open_streams: number; open_streams_bytes: number }> {
+  const [mockPort, gatewayPort] = [await freePort(), await freePort()];
+  const mock = BenchProcess.start(
+    'mock-slow',
+    ENTRY.mock,
+    { MOCK_LLM_PORT: String(mockPort), MOCK_LLM_CHUNK_DELAY_MS: '1000' },
+    logDir,
+  );
+  const gateway = BenchProcess.start(
+    'gateway-streams',
+    ENTRY.gateway,
+    {
+      PORT: String(gatewayPort),
+      HOST: '127.0.0.1',
+      UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: `${prefix}-streams`,
+      ADMIN_API_KEY: 'bench-admin',
+    },
+    logDir,
+  );
+  processes.push(mock, gateway);
+  await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
+  await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
+  const idle = await gateway.rssBytes();
+  const origin = `http://127.0.0.1:${gatewayPort}`;
+  const pool = poolFor(origin);
+  const aborts: AbortController[] = [];
+  let firstBytes = 0;
+  const opened = Array.from({ length: OPEN_STREAMS }, async () => {
+    const abort = new AbortController();
+    aborts.push(abort);
+    const response = await pool.request({
+      method: 'POST',
+      path: '/v1/responses',
+      signal: abort.signal,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
+      body: JSON.stringify({ model: 'mock-gpt', input: 'Tell me a long story.', stream: true }),
+    });
+    const reader = response.body[Symbol.asyncIterator]();
+    await reader.next();
+    firstBytes += 1;
+    response.body.on('error', () => undefined);
+  });
+  await Promise.race([Promise.all(opened), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  const open = firstBytes;
+  const bytes = await gateway.rssBytes();
+  aborts.forEach((abort) => abort.abort());
+  await Promise.allSettled(opened);
+  await gateway.stop();
+  await mock.stop();
+  return { idle_bytes: idle, open_streams: open, open_streams_bytes: bytes };
+}
+
+main().catch((error: unknown) => {
+  console.error('[bench] failed:', error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ConversationItem,
+  DEFAULT_RESPONSE_PARAMS,
+  EMPTY_USAGE,
+  newItemId,
+  newResponseId,
+  ownerHashOf,
+  ResponseCache,
+  ResponseRepository,
+  StoredResponse,
+} from '@app/session-store';
+
+export const BENCH_KEY = 'sk-bench';
+export const BENCH_OWNER = ownerHashOf(BENCH_KEY);
+
+const QUESTION = 'Could you summarise the trade-offs between the two approaches we discussed, briefly?';
+const ANSWER =
+  'Certainly. The first approach favours simplicity and predictable latency; the second trades some of that ' +
+  'for throughput under load. Pick the first unless measurements show the second is needed.';
+
+function turn(sessionId: string, parent: string | null, index: number, createdAt: number): StoredResponse {
+  const input: ConversationItem[] = [
+    {
+      id: newItemId('msg'),
+      type: 'message',
+      role: 'user',
+      content: [{ type: 'input_text', text: `${QUESTION} (${index})` }],
+    },
+  ];
+  const output: ConversationItem[] = [
+    {
+      id: newItemId('msg'),
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: ANSWER, annotations: [] }],
+    },
+  ];
+  return {
+    id: newResponseId(sessionId),
+    sessionId,
+    previousResponseId: parent,
+    ownerHash: BENCH_OWNER,
+    model: 'mock-gpt',
+    store: true,
+    input,
+    instructions: null,
+    output,
+    params: DEFAULT_RESPONSE_PARAMS,
+    metadata: {},
+    status: 'completed',
+    error: null,
+    incompleteDetails: null,
+    usage: { ...EMPTY_USAGE, input_tokens: 40, output_tokens: 45, total_tokens: 85 },
+    historySource: 'none',
+    createdAt,
+    completedAt: createdAt,
+    deletedAt: null,
+  };
+}
+
+/** A chain of `depth` responses in a new session, oldest first. */
+export function chain(depth: number): StoredResponse[] {
+  const sessionId = `sess_bench_${randomBytes(8).toString('hex')}`;
+  const start = Date.now() - depth * 1000;
+  const responses: StoredResponse[] = [];
+  for (let index = 0; index < depth; index += 1) {
+    responses.push(turn(sessionId, responses[index - 1]?.id ?? null, index, start + index * 1000));
+  }
+  return responses;
+}
+
+/**
+ * Seeds `count` chains of `depth` into PostgreSQL, and into Redis too when `cache` is given.
+ * Resolves the id of each chain's newest response (what a client continues).
+ */
+export async function seedChains(
+  count: number,
+  depth: number,
+  repository: ResponseRepository,
+  cache?: ResponseCache,
+): Promise<string[]> {
+  const heads: string[] = [];
+  let batch: StoredResponse[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const responses = chain(depth);
+    heads.push(responses[depth - 1]?.id ?? '');
+    batch.push(...responses);
+    if (cache) await cache.save(responses);
+    if (batch.length >= 2_000) {
+      await repository.insertMany(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await repository.insertMany(batch);
+  return heads;
+}
+
+/** The chat request the service sends upstream for a continuation of such a chain (the direct baseline). */
+export function chatMessagesForChain(depth: number): Array<{ role: string; content: string }> {
+  const messages: Array<{ role: string; content: string }> = [];
+  for (let index = 0; index < depth; index += 1) {
+    messages.push({ role: 'user', content: `${QUESTION} (${index})` }, { role: 'assistant', content: ANSWER });
+  }
+  messages.push({ role: 'user', content: 'And what would you measure first?' });
+  return messages;
+}

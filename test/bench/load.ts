@@ -1,0 +1,130 @@
+import * as hdr from 'hdr-histogram-js';
+import { Pool } from 'undici';
+
+/** One kind of request: where it goes and what it sends (the body may differ per request). */
+export interface Target {
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  body: (index: number) => string;
+}
+
+export interface LoadResult {
+  /** Latency in microseconds, measured from when each request was due (open loop). */
+  latency: hdr.Histogram;
+  /** Streams only: time to the first body byte, in microseconds. */
+  firstByte?: hdr.Histogram;
+  sent: number;
+  ok: number;
+  errors: number;
+  seconds: number;
+}
+
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+const pools = new Map<string, Pool>();
+
+/** One keep-alive pool per origin, shared by every run so connection set-up is not measured. */
+export function poolFor(origin: string): Pool {
+  let pool = pools.get(origin);
+  if (!pool) {
+    pool = new Pool(origin, { connections: 2048, keepAliveTimeout: 60_000, pipelining: 1 });
+    pools.set(origin, pool);
+  }
+  return pool;
+}
+
+export async function closePools(): Promise<void> {
+  await Promise.all([...pools.values()].map((pool) => pool.close()));
+  pools.clear();
+}
+
+async function send(target: Target, index: number, firstByte?: (micros: number) => void, started = performance.now()) {
+  const response = await poolFor(target.origin).request({
+    method: 'POST',
+    path: target.path,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body(index),
+  });
+  let first = true;
+  for await (const chunk of response.body) {
+    if (first && firstByte && (chunk as Buffer).length > 0) firstByte((performance.now() - started) * 1000);
+    first = false;
+  }
+  return response.statusCode;
+}
+
+/**
+ * Open-loop load at a fixed rate: request i is due at start + i/rate and its latency counts from
+ * then, so a slow server cannot hide queueing by slowing the generator (no coordinated omission).
+ */
+export async function fixedRate(target: Target, rate: number, durationMs: number, stream = false): Promise<LoadResult> {
+  const result: LoadResult = { latency: newHistogram(), sent: 0, ok: 0, errors: 0, seconds: durationMs / 1000 };
+  if (stream) result.firstByte = newHistogram();
+  const total = Math.round((rate * durationMs) / 1000);
+  const start = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      while (result.sent < due) {
+        const index = result.sent++;
+        const dueAt = start + (index * 1000) / rate;
+        const request = send(target, index, (micros) => result.firstByte?.recordValue(Math.max(1, micros)), dueAt)
+          .then((status) => {
+            result.latency.recordValue(Math.max(1, Math.round((performance.now() - dueAt) * 1000)));
+            if (status >= 200 && status < 300) result.ok += 1;
+            else result.errors += 1;
+          })
+          .catch(() => {
+            result.errors += 1;
+          })
+          .finally(() => inFlight.delete(request));
+        inFlight.add(request);
+      }
+      if (result.sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  return result;
+}
+
+/** Closed-loop saturation: `concurrency` clients send back to back for the duration. */
+export async function saturate(target: Target, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const result: LoadResult = { latency: newHistogram(), sent: 0, ok: 0, errors: 0, seconds: durationMs / 1000 };
+  const deadline = performance.now() + durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const index = result.sent++;
+      const started = performance.now();
+      try {
+        const status = await send(target, index);
+        result.latency.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+        if (status >= 200 && status < 300) result.ok += 1;
+        else result.errors += 1;
+      } catch {
+        result.errors += 1;
+      }
+    }
+  };
+  const began = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  result.seconds = (performance.now() - began) / 1000;
+  return result;
+}
+
+export function percentiles(histogram: hdr.Histogram): { p50: number; p95: number; p99: number } {
+  return {
+    p50: histogram.getValueAtPercentile(50),
+    p95: histogram.getValueAtPercentile(95),
+    p99: histogram.getValueAtPercentile(99),
+  };
+}

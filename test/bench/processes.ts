@@ -1,0 +1,64 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** A service under test as its own process; output goes to a log file, never to our memory. */
+export class BenchProcess {
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {}
+
+  static start(name: string, args: string[], env: Record<string, string>, logDir: string): BenchProcess {
+    const logFile = join(logDir, `${name}.log`);
+    const fd = openSync(logFile, 'w');
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', fd, fd],
+    });
+    return new BenchProcess(name, child, logFile);
+  }
+
+  async waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.name} exited (${this.child.exitCode}); see ${this.logFile}`);
+      try {
+        if ((await fetch(url)).ok) return;
+      } catch {
+        // not yet
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name} not ready at ${url}; see ${this.logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Resident set size from /proc, in bytes. */
+  async rssBytes(): Promise<number> {
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const exited = once(this.child, 'exit');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export const ENTRY = {
+  gateway: ['dist/apps/gateway/src/main.js'],
+  mock: ['dist/apps/mock-llm/src/main.js'],
+  floor: ['--import', 'tsx', 'test/bench/floor-proxy.ts'],
+};

@@ -1,0 +1,206 @@
+import { LoadResult, percentiles } from './load';
+import { ChainResolution, DatabaseFallback, WriterThroughput } from './micro';
+
+export interface BenchInput {
+  quick: boolean;
+  plan: Record<string, unknown>;
+  machine: { cpu: string; cores: number; memory_gib: number; node: string };
+  latency: Record<string, Record<string, LoadResult>>;
+  saturation: Record<string, LoadResult>;
+  streaming: Record<string, LoadResult>;
+  rss: { after_load_bytes: number; idle_bytes: number; open_streams: number; open_streams_bytes: number };
+  micro: { chain_resolution: ChainResolution[]; database_fallback: DatabaseFallback[]; writer: WriterThroughput };
+}
+
+/** Which direct measurement each scenario's added latency is taken against (same payload). */
+const BASELINE: Record<string, string> = {
+  'floor-1': 'direct-1',
+  'service-new': 'direct-1',
+  'floor-10': 'direct-10',
+  'service-warm': 'direct-10',
+  'service-cold': 'direct-10',
+  'floor-stream': 'direct-stream',
+  'service-stream': 'direct-stream',
+};
+
+type Quantiles = { p50: number; p95: number; p99: number };
+
+function added(of: Quantiles, base: Quantiles): Quantiles {
+  return { p50: of.p50 - base.p50, p95: of.p95 - base.p95, p99: of.p99 - base.p99 };
+}
+
+/** x / y with the floor's added latency clamped at 1 µs (it can be ~0 or negative within noise). */
+function ratio(x: number, y: number): number {
+  return Math.round((x / Math.max(1, y)) * 100) / 100;
+}
+
+const us = (value: number) => `${Math.round(value).toLocaleString('en-US')}`;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+export function report(input: BenchInput): { json: Record<string, unknown>; markdown: string } {
+  const lines: string[] = [];
+  const targets: Array<{ target: string; measured: string; met: boolean }> = [];
+  const json: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    quick: input.quick,
+    machine: input.machine,
+    plan: input.plan,
+  };
+
+  lines.push(
+    `Machine: ${input.machine.cpu}, ${input.machine.cores} cores, ${input.machine.memory_gib} GiB, Node ${input.machine.node}; ` +
+      'load generator, mock upstream, floor proxy and service share these cores.',
+    '',
+  );
+
+  const latencyJson: Record<string, unknown> = {};
+  for (const [rate, scenarios] of Object.entries(input.latency)) {
+    lines.push(
+      `### Fixed rate ${rate} req/s (latency in µs from when each request was due; upstream answers after 20 ms)`,
+      '',
+    );
+    lines.push(
+      '| scenario | p50 | p95 | p99 | added p50 | added p95 | added p99 | ok / sent | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    const rows: Record<string, unknown> = {};
+    for (const [name, result] of Object.entries(scenarios)) {
+      const q = percentiles(result.latency);
+      const baseName = BASELINE[name];
+      const base = baseName ? scenarios[baseName] : undefined;
+      const extra = base ? added(q, percentiles(base.latency)) : undefined;
+      rows[name] = { ...q, added: extra ?? null, ok: result.ok, sent: result.sent, errors: result.errors };
+      lines.push(
+        `| ${name} | ${us(q.p50)} | ${us(q.p95)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p95) : '-'} | ${extra ? us(extra.p99) : '-'} | ${result.ok} / ${result.sent} | ${result.errors} |`,
+      );
+    }
+    latencyJson[rate] = rows;
+    lines.push('');
+    const warm = rows['service-warm'] as { added: Quantiles } | undefined;
+    const floor = rows['floor-10'] as { added: Quantiles } | undefined;
+    if (rate === '1000' && warm?.added && floor?.added) {
+      const p50 = ratio(warm.added.p50, floor.added.p50);
+      const p99 = ratio(warm.added.p99, floor.added.p99);
+      targets.push({
+        target: 'added latency, 10-turn chains from warm Redis, ≤ 2× the floor’s at p50 (1,000 req/s)',
+        measured: `${p50}× (${us(warm.added.p50)} µs vs ${us(floor.added.p50)} µs)`,
+        met: p50 <= 2,
+      });
+      targets.push({
+        target: 'added latency, 10-turn chains from warm Redis, ≤ 2× the floor’s at p99 (1,000 req/s)',
+        measured: `${p99}× (${us(warm.added.p99)} µs vs ${us(floor.added.p99)} µs)`,
+        met: p99 <= 2,
+      });
+    }
+  }
+  json.latency = latencyJson;
+
+  lines.push(
+    '### Saturation (closed loop, 64 concurrent clients)',
+    '',
+    '| scenario | req/s | p50 µs | p99 µs | errors |',
+    '|---|---:|---:|---:|---:|',
+  );
+  const throughput: Record<string, number> = {};
+  for (const [name, result] of Object.entries(input.saturation)) {
+    const q = percentiles(result.latency);
+    throughput[name] = Math.round(result.ok / result.seconds);
+    lines.push(`| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${result.errors} |`);
+  }
+  const newRatio = ratio(throughput['service-new'] ?? 0, throughput['floor-1'] ?? 0);
+  const warmRatio = ratio(throughput['service-warm'] ?? 0, throughput['floor-10'] ?? 0);
+  lines.push('', `service-new / floor-1: ${newRatio}; service-warm / floor-10: ${warmRatio}`, '');
+  targets.push({
+    target: 'throughput at saturation ≥ 70% of the floor’s (new conversations)',
+    measured: `${Math.round(newRatio * 100)}%`,
+    met: newRatio >= 0.7,
+  });
+  targets.push({
+    target: 'throughput at saturation ≥ 70% of the floor’s (10-turn warm chains)',
+    measured: `${Math.round(warmRatio * 100)}%`,
+    met: warmRatio >= 0.7,
+  });
+  json.saturation = { throughput, service_new_over_floor: newRatio, service_warm_over_floor: warmRatio };
+
+  lines.push(
+    '### Streaming (µs; first byte / last byte)',
+    '',
+    '| scenario | TTFB p50 | TTFB p99 | added TTFB p50 | added TTFB p99 | TTLB p50 | TTLB p99 | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  const streamJson: Record<string, unknown> = {};
+  const firstByte = (name: string) => {
+    const result = input.streaming[name];
+    return result?.firstByte ? percentiles(result.firstByte) : undefined;
+  };
+  const direct = firstByte('direct-stream');
+  for (const [name, result] of Object.entries(input.streaming)) {
+    const ttfb = firstByte(name);
+    const ttlb = percentiles(result.latency);
+    const extra = ttfb && direct && name !== 'direct-stream' ? added(ttfb, direct) : undefined;
+    streamJson[name] = { ttfb, ttlb, added_ttfb: extra ?? null, errors: result.errors };
+    lines.push(
+      `| ${name} | ${ttfb ? us(ttfb.p50) : '-'} | ${ttfb ? us(ttfb.p99) : '-'} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${us(ttlb.p50)} | ${us(ttlb.p99)} | ${result.errors} |`,
+    );
+  }
+  lines.push('');
+  const serviceTtfb = streamJson['service-stream'] as { added_ttfb: Quantiles | null } | undefined;
+  const floorTtfb = streamJson['floor-stream'] as { added_ttfb: Quantiles | null } | undefined;
+  if (serviceTtfb?.added_ttfb && floorTtfb?.added_ttfb) {
+    const r = ratio(serviceTtfb.added_ttfb.p50, floorTtfb.added_ttfb.p50);
+    targets.push({
+      target: 'streaming first-byte added latency ≤ 2× the floor’s (p50)',
+      measured: `${r}× (${us(serviceTtfb.added_ttfb.p50)} µs vs ${us(floorTtfb.added_ttfb.p50)} µs)`,
+      met: r <= 2,
+    });
+  }
+  json.streaming = streamJson;
+
+  lines.push(
+    '### Micro-benchmarks',
+    '',
+    '| chain resolution from Redis | round trips | p50 µs | p99 µs |',
+    '|---|---:|---:|---:|',
+  );
+  for (const row of input.micro.chain_resolution)
+    lines.push(
+      `| depth ${row.depth} | ${row.round_trips} (${row.commands.join(', ')}) | ${us(row.p50_us)} | ${us(row.p99_us)} |`,
+    );
+  lines.push('', '| PostgreSQL fallback (one recursive query) | p50 µs | p99 µs |', '|---|---:|---:|');
+  for (const row of input.micro.database_fallback)
+    lines.push(`| depth ${row.depth} | ${us(row.p50_us)} | ${us(row.p99_us)} |`);
+  const writer = input.micro.writer;
+  lines.push(
+    '',
+    `Spend-log writer: ${writer.writer_rows_per_s} rows/s vs plain multi-row INSERT through pg ${writer.plain_insert_rows_per_s} rows/s (${writer.rows} rows, ratio ${writer.ratio}).`,
+    '',
+  );
+  targets.push({
+    target: 'chain resolution from Redis: exactly one round trip at depth 1, 10 and 50',
+    measured: input.micro.chain_resolution.map((row) => `${row.depth}: ${row.round_trips}`).join(', '),
+    met: input.micro.chain_resolution.every((row) => row.round_trips === 1),
+  });
+  targets.push({
+    target: 'spend-log writer ≥ 0.5× plain multi-row INSERT',
+    measured: `${writer.ratio}×`,
+    met: writer.ratio >= 0.5,
+  });
+  json.micro = input.micro;
+
+  lines.push(
+    `RSS: ${mb(input.rss.idle_bytes)} idle, ${mb(input.rss.after_load_bytes)} after the load runs, ` +
+      `${mb(input.rss.open_streams_bytes)} with ${input.rss.open_streams} streams open at once.`,
+    '',
+  );
+  targets.push({
+    target: `RSS ≤ 200 MB with 1,000 open streams`,
+    measured: `${mb(input.rss.open_streams_bytes)} (${input.rss.open_streams} open)`,
+    met: input.rss.open_streams >= 1000 && input.rss.open_streams_bytes <= 200 * 2 ** 20,
+  });
+  json.rss = input.rss;
+
+  lines.push('### Targets', '', '| target | measured | met |', '|---|---|---|');
+  for (const row of targets) lines.push(`| ${row.target} | ${row.measured} | ${row.met ? 'yes' : 'NO'} |`);
+  json.targets = targets;
+  return { json, markdown: lines.join('\n') };
+}

@@ -1,0 +1,20 @@
+import Redis from 'ioredis';
+
+/**
+ * Commands one connection sends while `run` runs, as MONITOR sees them. Commands a Lua script runs
+ * are reported by MONITOR as coming from "lua", so a script call counts once: one round trip.
+ */
+export async function commandsSentBy(client: Redis, run: () => Promise<unknown>): Promise<string[]> {
+  const monitor = await client.duplicate().monitor();
+  const localPort = (client as unknown as { stream: { localPort: number } }).stream.localPort;
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source.endsWith(`:${localPort}`)) seen.push(String(args[0]).toLowerCase());
+  });
+  await run();
+  await client.ping(); // MONITOR is ordered: once this PING is seen, everything before it was seen too
+  const deadline = Date.now() + 2_000;
+  while (!seen.includes('ping') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  monitor.disconnect();
+  return seen.filter((command) => command !== 'ping');
+}
