@@ -21,6 +21,8 @@ import { BenchProcess, ENTRY } from './processes';
 import { report } from './report';
 
 const QUICK = process.argv.includes('--quick');
+/** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
+const PROFILE = process.argv.includes('--profile');
 const PLAN = QUICK
   ? { rates: [1000], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
   : {
@@ -49,8 +51,10 @@ type ScenarioName =
   | 'floor-stream'
   | 'service-stream';
 
+const BEGAN = performance.now();
+
 function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
+  process.stderr.write(`[bench +${((performance.now() - BEGAN) / 1000).toFixed(1)}s] ${message}\n`);
 }
 
 function shuffled<T>(items: T[]): T[] {
@@ -99,7 +103,8 @@ async function main(): Promise<void> {
       SESSION_TTL_SECONDS: '3600',
       ADMIN_API_KEY: 'bench-admin',
     };
-    const gateway = BenchProcess.start('gateway', ENTRY.gateway, gatewayEnv, logDir);
+    const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
+    const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
     processes.push(mock, floor, gateway);
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
     await floor.waitForHttp(`http://127.0.0.1:${floorPort}/v1/models`).catch(() => undefined);
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
 
     log('warming up');
     for (const name of ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'] as const) {
-      await fixedRate(targets[name], 200, 800);
+      await fixedRate(targets[name], 200, QUICK ? 400 : 1000);
     }
 
     const latency: Record<string, Record<string, LoadResult>> = {};

@@ -43,6 +43,8 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
       db: redis.db,
       tls: redis.tls ? {} : undefined,
       lazyConnect: true,
+      // Commands issued in the same tick share one write: fewer system calls under load.
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       commandTimeout: config.redisCommandTimeoutMs,
       connectTimeout: 2_000,

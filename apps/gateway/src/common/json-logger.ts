@@ -9,10 +9,14 @@ export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
 
   /**
-   * Writes synchronously by default, so no line is lost however the process ends (the shutdown
-   * report is written just before exit).
+   * By default lines are buffered (4 KiB) and written asynchronously: one write a request would
+   * cost a system call each (measured by `npm run bench`). pino flushes the buffer when the process
+   * exits, which a graceful shutdown does through process.exit.
    */
-  constructor(level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true })) {
+  constructor(
+    level = 'info',
+    destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  ) {
     this.pino = pino(
       { level, base: { service: 'responses-session-cache' }, timestamp: pino.stdTimeFunctions.isoTime },
       destination,

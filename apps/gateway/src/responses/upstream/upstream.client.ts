@@ -52,16 +52,25 @@ export class UpstreamClient implements OnModuleDestroy {
     const finish = (outcome: 'ok' | 'error') => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onClientAbort);
       const seconds = (performance.now() - started) / 1000;
       timing.calledUpstream = true;
       timing.upstreamMs += seconds * 1000;
       this.telemetry.upstreamDuration.observe({ ...labels, outcome }, seconds);
     };
-    const timeout = AbortSignal.timeout(this.config.upstreamTimeoutMs);
-    const combined = AbortSignal.any([signal, timeout]);
+    // One controller for both reasons to stop: the client went away, or the time is up.
+    const abort = new AbortController();
+    const onClientAbort = () => abort.abort();
+    signal.addEventListener('abort', onClientAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.config.upstreamTimeoutMs);
     const failure = (error: unknown): ApiError => {
       if (error instanceof ApiError) return error;
-      if (timeout.aborted) return upstreamTimeout(this.config.upstreamTimeoutMs);
+      if (timedOut) return upstreamTimeout(this.config.upstreamTimeoutMs);
       if (signal.aborted) return upstreamUnreachable('the client went away');
       return upstreamUnreachable(describeNetworkError(error));
     };
@@ -71,7 +80,7 @@ export class UpstreamClient implements OnModuleDestroy {
       response = await request(`${this.config.upstreamBaseUrl}${path}`, {
         method: 'POST',
         dispatcher: this.agent,
-        signal: combined,
+        signal: abort.signal,
         headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
         body: JSON.stringify(payload),
         headersTimeout: this.config.upstreamTimeoutMs,
