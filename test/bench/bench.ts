@@ -24,7 +24,7 @@ const QUICK = process.argv.includes('--quick');
 /** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
 const PROFILE = process.argv.includes('--profile');
 const PLAN = QUICK
-  ? { rates: [1000], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
+  ? { rates: [500], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
   : {
       rates: [500, 1000, 2000],
       segmentMs: 3000,
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
     processes.push(mock, floor, gateway);
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
-    await floor.waitForHttp(`http://127.0.0.1:${floorPort}/v1/models`).catch(() => undefined);
+    await floor.waitForHttp(`http://127.0.0.1:${floorPort}/health`);
     await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
 
     // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the

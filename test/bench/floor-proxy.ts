@@ -13,6 +13,8 @@ const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
+app.get('/health', async () => ({ status: 'ok' }));
+
 app.post('/*', async (req, reply) => {
   const response = await request(`${upstream}${req.url}`, {
     method: 'POST',
