@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { eventually } from './support/eventually';
 import { RunningGateway, startGateway } from './support/gateway';
+import { RunningMockLlm, startMockLlm } from './support/mock-llm';
 import { OwnRedisServer } from './support/redis-server';
 import { ResponsesBed } from './support/responses-bed';
 
@@ -195,8 +196,8 @@ describe('stats, metrics, inspection and flush', () => {
     expect(view.memory_bytes).toBeGreaterThan(0);
     expect(view.responses[1]).toMatchObject({ previous_response_id: first.id, status: 'completed', input_items: 1 });
     expect(view.responses[0].content).toBeUndefined();
-    const withContent = await getJson(`/cache/sessions/${second.id}?content=true`);
-    expect(JSON.stringify(withContent.responses[0].content.input)).toContain('inspect me');
+    // Conversation text of any tenant: only with ADMIN_API_KEY set (see the ADMIN_API_KEY tests).
+    expect((await fetch(`${bed.gateway.url}/cache/sessions/${second.id}?content=true`)).status).toBe(403);
 
     const cli = await runInspect(bed.prefix, [second.id, '--content']);
     expect(cli.code).toBe(0);
@@ -231,8 +232,15 @@ describe('stats, metrics, inspection and flush', () => {
 
 describe('ADMIN_API_KEY', () => {
   let gateway: RunningGateway;
-  beforeAll(async () => (gateway = await startGateway({ ADMIN_API_KEY: 'ops-secret' })));
-  afterAll(() => gateway.close());
+  let mock: RunningMockLlm;
+  beforeAll(async () => {
+    mock = await startMockLlm();
+    gateway = await startGateway({ ADMIN_API_KEY: 'ops-secret', UPSTREAM_BASE_URL: mock.baseUrl });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await mock.close();
+  });
 
   it('guards the /cache endpoints but not health or metrics', async () => {
     expect((await fetch(`${gateway.url}/cache/stats`)).status).toBe(401);
@@ -242,6 +250,16 @@ describe('ADMIN_API_KEY', () => {
       (await fetch(`${gateway.url}/cache/stats`, { headers: { authorization: 'Bearer ops-secret' } })).status,
     ).toBe(200);
     expect((await fetch(`${gateway.url}/cache/ping`, { headers: { 'x-admin-key': 'ops-secret' } })).status).toBe(200);
+    const created = await fetch(`${gateway.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-tenant-a' },
+      body: JSON.stringify({ model: 'mock-gpt', input: 'visible to ops' }),
+    });
+    const id = ((await created.json()) as { id?: string }).id;
+    const content = await fetch(`${gateway.url}/cache/sessions/${id}?content=true`, {
+      headers: { authorization: 'Bearer ops-secret' },
+    });
+    expect(JSON.stringify(await content.json())).toContain('visible to ops');
     expect((await fetch(`${gateway.url}/metrics`)).status).toBe(200);
     expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
   });

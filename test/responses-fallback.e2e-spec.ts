@@ -122,7 +122,12 @@ describe('Responses API with Redis stopped', () => {
     await client.responses.create({ model: 'mock-gpt', input: 'r4', previous_response_id: third });
     expect(userTexts(await bed.lastUpstreamMessages())).toEqual(['r1', 'r2', 'r3', 'r4']);
     await expect(client.responses.retrieve(first.id)).resolves.toMatchObject({ id: first.id });
-    await expect(client.responses.delete(first.id)).resolves.toMatchObject({ deleted: true });
+    // A deletion Redis cannot take is refused (retryable), so the content cannot come back from the cache later.
+    await expect(client.responses.delete(first.id)).rejects.toMatchObject({
+      status: 503,
+      error: { code: 'cache_unavailable' },
+    });
+    await expect(client.responses.retrieve(first.id)).resolves.toMatchObject({ id: first.id });
 
     const redisWarnings = bed.gateway.logs.matching(/Redis/).filter((line) => line.level === 'warn');
     expect(redisWarnings.length).toBeGreaterThanOrEqual(1);

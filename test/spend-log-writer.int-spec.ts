@@ -33,8 +33,7 @@ async function harness(env: Record<string, string>): Promise<Harness> {
       return result.rows[0]?.n ?? 0;
     },
     async close() {
-      await writer.onModuleDestroy();
-      await prisma.onApplicationShutdown();
+      await prisma.onApplicationShutdown(); // drains the writer first
       await pg.end().catch(() => undefined);
     },
   };
@@ -112,9 +111,40 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     const rows = storedChain(7);
     rows.forEach((row) => h.writer.enqueue(row));
-    await h.writer.onModuleDestroy();
+    await h.prisma.onApplicationShutdown(); // as at shutdown: the writer drains before the disconnect
     expect(await h.count(rows.map((r) => r.id))).toBe(7);
     await h.close();
+  });
+
+  it('sets aside a row PostgreSQL refuses and still writes the rest of its batch', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      const good = storedChain(2);
+      const refused = storedResponse({ ownerHash: 'x'.repeat(80) }); // CHAR(64): a data error (22001)
+      [good[0], refused, good[1]].forEach((row) => row && h.writer.enqueue(row));
+      await h.writer.flush();
+      expect(await h.count(good.map((r) => r.id))).toBe(2);
+      expect(await h.count([refused.id])).toBe(0);
+      expect(h.writer.stats()).toMatchObject({ queueDepth: 0, rowsWritten: 2, rowsRejected: 1, failedFlushes: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('stores text with NUL characters (which PostgreSQL refuses) with U+FFFD in their place', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      const row = storedResponse({ instructions: 'be\u0000brief' });
+      const [item] = row.input;
+      if (item?.type === 'message') item.content = [{ type: 'input_text', text: 'hi\u0000there' }];
+      h.writer.enqueue(row);
+      await h.writer.flush();
+      const found = await h.prisma.responseRecord.findUnique({ where: { id: row.id } });
+      expect(found?.instructions).toBe('be\uFFFDbrief');
+      expect(JSON.stringify(found?.input)).toContain('hi\uFFFDthere');
+    } finally {
+      await h.close();
+    }
   });
 
   it('applies a deletion to a row that is not written yet', async () => {

@@ -19,6 +19,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private readonly target: string;
   private retryTimer?: NodeJS.Timeout;
   private destroyed = false;
+  private readonly drains: Array<() => Promise<void>> = [];
 
   constructor(config: AppConfig) {
     super({
@@ -31,10 +32,19 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     await this.connectOrRetry(0);
   }
 
-  /** After every onModuleDestroy hook, so the spend-log writer can still flush in its own. */
+  /** Work that must reach PostgreSQL before the connection closes at shutdown (the writer's last flush). */
+  drainBeforeDisconnect(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
+  /**
+   * Runs after the HTTP server has closed (Nest: destroy hooks, then the server, then these), so no
+   * request can add work after the drains; they run first whatever order Nest calls modules in.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.destroyed = true;
     clearTimeout(this.retryTimer);
+    for (const drain of this.drains.splice(0)) await drain();
     await this.$disconnect();
   }
 

@@ -14,6 +14,11 @@ const MAX_CHAIN_DEPTH = 100_000;
 export class ResponseRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** See PrismaService.drainBeforeDisconnect. */
+  drainBeforeDisconnect(drain: () => Promise<void>): void {
+    this.prisma.drainBeforeDisconnect(drain);
+  }
+
   /**
    * Idempotent: rows whose id already exists are skipped. Resolves how many were inserted.
    * One multi-row INSERT: Prisma's createMany costs several times more CPU per row (measured by
@@ -67,6 +72,20 @@ export class ResponseRepository {
   }
 }
 
+function text(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+function withoutNul(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? text(value) : value;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value)
+    ? Math.min(2_147_483_647, Math.max(0, Math.round(value)))
+    : 0;
+}
+
 /** Column name and the cast its parameter needs, in insert order. */
 const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['id', ''],
@@ -94,31 +113,34 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['deleted_at', '::timestamptz'],
 ];
 
-/** The INSERT_COLUMNS values of one response; content only when stored and not deleted. */
+/**
+ * The INSERT_COLUMNS values of one response; content only when stored and not deleted. PostgreSQL
+ * refuses NUL characters in text and jsonb, so they become U+FFFD; counts are clamped to integers.
+ */
 function toRow(r: StoredResponse): unknown[] {
   const keepContent = r.store && r.deletedAt === null;
-  const text = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value, withoutNul));
   const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return [
     r.id,
-    r.sessionId,
+    text(r.sessionId),
     r.previousResponseId,
     r.ownerHash,
-    r.model,
+    text(r.model),
     r.store,
-    keepContent ? text(r.input) : null,
-    keepContent ? r.instructions : null,
-    keepContent ? text(r.output) : null,
-    text(r.params),
-    text(r.metadata),
+    keepContent ? json(r.input) : null,
+    keepContent && r.instructions !== null ? text(r.instructions) : null,
+    keepContent ? json(r.output) : null,
+    json(r.params),
+    json(r.metadata),
     r.status,
-    text(r.error),
-    text(r.incompleteDetails),
-    r.usage.input_tokens,
-    r.usage.output_tokens,
-    r.usage.total_tokens,
-    r.usage.input_tokens_details.cached_tokens,
-    r.usage.output_tokens_details.reasoning_tokens,
+    json(r.error),
+    json(r.incompleteDetails),
+    count(r.usage?.input_tokens),
+    count(r.usage?.output_tokens),
+    count(r.usage?.total_tokens),
+    count(r.usage?.input_tokens_details?.cached_tokens),
+    count(r.usage?.output_tokens_details?.reasoning_tokens),
     r.historySource,
     time(r.createdAt),
     time(r.completedAt),

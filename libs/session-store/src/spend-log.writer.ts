@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import { ResponseRepository } from './response-repository';
@@ -8,6 +8,8 @@ export interface SpendLogStats {
   queueDepth: number;
   rowsWritten: number;
   failedFlushes: number;
+  /** Rows PostgreSQL refused on their own (logged with their id); they are not retried. */
+  rowsRejected: number;
   lastFlushAt: number | null;
   lastError: string | null;
 }
@@ -22,19 +24,21 @@ const SHUTDOWN_FLUSH_DEADLINE_MS = 15_000;
  * on shutdown. Until written, rows are readable here (read-your-writes when Redis is down).
  */
 @Injectable()
-export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
+export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SpendLog');
   private queue: StoredResponse[] = [];
   private readonly unwritten = new Map<string, StoredResponse>();
   private readonly inFlight = new Set<string>();
   private readonly deletedInFlight = new Map<string, number>();
   private flushing?: Promise<void>;
+  private closing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private consecutiveFailures = 0;
   private retryAt = 0;
   private readonly stats_: Omit<SpendLogStats, 'queueDepth'> = {
     rowsWritten: 0,
     failedFlushes: 0,
+    rowsRejected: 0,
     lastFlushAt: null,
     lastError: null,
   };
@@ -43,14 +47,26 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
     private readonly repository: ResponseRepository,
     private readonly config: AppConfig,
     private readonly telemetry: Telemetry,
-  ) {}
+  ) {
+    repository.drainBeforeDisconnect(() => this.onApplicationShutdown());
+  }
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), this.config.spendLogFlushIntervalMs);
     this.timer.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The last flush, once the HTTP server is closed (nothing new can arrive) and before PostgreSQL
+   * disconnects (PrismaService drains it first). Retried until a deadline; what still fails is logged.
+   */
+  onApplicationShutdown(): Promise<void> {
+    // Called twice (PrismaService drains it; Nest calls the hook): the work is done once.
+    this.closing ??= this.finalFlush();
+    return this.closing;
+  }
+
+  private async finalFlush(): Promise<void> {
     clearInterval(this.timer);
     const deadline = Date.now() + SHUTDOWN_FLUSH_DEADLINE_MS;
     while (this.queue.length > 0 && Date.now() < deadline) {
@@ -98,8 +114,9 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
     while (this.queue.length > 0 && Date.now() >= this.retryAt) {
       const batch = this.queue.slice(0, this.config.spendLogBatchSize);
       batch.forEach((row) => this.inFlight.add(row.id));
+      let rejected = 0;
       try {
-        await this.repository.insertMany(batch);
+        rejected = await this.insertBatch(batch);
       } catch (error) {
         this.onFailure(error, batch.length);
         return;
@@ -108,15 +125,45 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
       }
       this.queue = this.queue.slice(batch.length);
       this.telemetry.spendLogQueueDepth.set(this.queue.length);
-      this.telemetry.spendLogRowsWritten.inc(batch.length);
+      this.telemetry.spendLogRowsWritten.inc(batch.length - rejected);
       for (const row of batch) {
         if (this.unwritten.get(row.id) === row) this.unwritten.delete(row.id);
       }
-      this.stats_.rowsWritten += batch.length;
+      this.stats_.rowsWritten += batch.length - rejected;
       this.stats_.lastFlushAt = Date.now();
       this.consecutiveFailures = 0;
       await this.applyDeletesThatRacedTheInsert(batch);
     }
+  }
+
+  /**
+   * Writes a batch; resolves how many rows PostgreSQL refused on their own. A row-level refusal
+   * (SQLSTATE class 22 or 23) must not hold back the other rows: the batch is then written row by
+   * row and only the refused rows are set aside. Any other failure (an outage, a missing table)
+   * rejects, and the whole batch stays queued for a retry.
+   */
+  private async insertBatch(batch: StoredResponse[]): Promise<number> {
+    try {
+      await this.repository.insertMany(batch);
+      return 0;
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+    }
+    let rejected = 0;
+    for (const row of batch) {
+      try {
+        await this.repository.insertMany([row]);
+      } catch (error) {
+        if (!isRowError(error)) throw error;
+        rejected += 1;
+        this.stats_.rowsRejected += 1;
+        this.telemetry.spendLogRowsFailed.inc();
+        this.logger.error(
+          `PostgreSQL refused spend-log row ${row.id} (${firstLine(error)}); it is set aside, not retried`,
+        );
+      }
+    }
+    return rejected;
   }
 
   private async applyDeletesThatRacedTheInsert(batch: StoredResponse[]): Promise<void> {
@@ -134,8 +181,7 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
     this.consecutiveFailures += 1;
     this.stats_.failedFlushes += 1;
     this.telemetry.spendLogRowsFailed.inc(batchSize);
-    const message =
-      error instanceof Error ? (error.message.split('\n').filter(Boolean).pop() ?? error.name) : String(error);
+    const message = firstLine(error);
     this.stats_.lastError = message;
     const delay = Math.min(500 * 2 ** (this.consecutiveFailures - 1), MAX_RETRY_DELAY_MS);
     this.retryAt = Date.now() + delay;
@@ -144,4 +190,16 @@ export class SpendLogWriter implements OnModuleInit, OnModuleDestroy {
     );
     setTimeout(() => void this.flush(), delay).unref();
   }
+}
+
+/** PostgreSQL refused the data of a row (data exception or integrity violation), not the connection. */
+function isRowError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /Code: `([0-9A-Z]{5})`/.exec(message)?.[1] ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+function firstLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.message.split('\n').filter(Boolean).pop() ?? error.name;
 }

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
+import { AppConfig } from '@app/config';
 import { CacheInspector } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { AdminGuard } from './admin.guard';
@@ -14,6 +15,7 @@ export class CacheController {
     private readonly ping: CachePing,
     private readonly stats: CacheStats,
     private readonly inspector: CacheInspector,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('ping')
@@ -30,6 +32,10 @@ export class CacheController {
 
   @Get('sessions/:id')
   async session(@Param('id') id: string, @Query('content') content?: string) {
+    if (content === 'true' && !this.config.adminApiKey) {
+      // Conversation text of every tenant: never without an admin key, whatever the deployment.
+      throw new ApiError(403, 'Showing cached content needs ADMIN_API_KEY to be set.', 'permission_error', 'content');
+    }
     const view = await this.redisOr503(() => this.inspector.session(id, content === 'true'));
     if (!view) throw ApiError.notFound(`No cached session for '${id}'.`, 'id');
     return view;

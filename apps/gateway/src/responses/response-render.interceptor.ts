@@ -54,7 +54,10 @@ function sseStream(events: Observable<TurnEvent>): Readable {
       });
     },
     destroy(error, callback) {
-      subscription?.unsubscribe();
+      // Closed before the first read: subscribe once anyway so the turn's teardown runs (the upstream
+      // body is released, the spend log gets a cancelled row).
+      subscription ??= events.subscribe({ error: () => undefined });
+      subscription.unsubscribe();
       callback(error);
     },
   });

@@ -74,12 +74,24 @@ export class ResponsesService {
     return found;
   }
 
-  /** Deletes from every layer; PostgreSQL keeps the spend-log facts without the content. */
+  /**
+   * Deletes from every layer; PostgreSQL keeps the spend-log facts without the content. Redis must
+   * take the eviction (one retry), or the content could come back from the cache: else a retryable 503.
+   */
   async delete(id: string, ownerHash: string): Promise<void> {
     await this.retrieve(id, ownerHash);
+    const evicted = (await this.cache.delete(id, ownerHash)) || (await this.cache.delete(id, ownerHash));
+    if (!evicted) {
+      throw new ApiError(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The response could not be evicted from the cache; nothing was deleted. Please retry.',
+        'server_error',
+        null,
+        'cache_unavailable',
+      );
+    }
     const at = Date.now();
     this.writer.markDeleted(id, at);
-    await this.cache.delete(id, ownerHash);
     await durably(() => this.repository.markDeleted(id, ownerHash, new Date(at)));
   }
 }

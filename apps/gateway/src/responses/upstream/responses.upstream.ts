@@ -123,11 +123,25 @@ function withoutIds(item: ConversationItem): Record<string, unknown> {
   return rest;
 }
 
+/** Another gateway may leave out the details (or all of usage): fill in zeros. */
+function usageOf(usage: Partial<ResponseUsage> | null | undefined): ResponseUsage {
+  if (!usage) return EMPTY_USAGE;
+  const input = usage.input_tokens ?? 0;
+  const output = usage.output_tokens ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: usage.input_tokens_details?.cached_tokens ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: usage.output_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: usage.total_tokens ?? input + output,
+  };
+}
+
 function resultOf(response: UpstreamResponse): TurnResult {
   const status = response.status ?? 'completed';
   return {
     output: response.output ?? [],
-    usage: response.usage ?? EMPTY_USAGE,
+    usage: usageOf(response.usage),
     status: status === 'in_progress' ? 'completed' : status,
     incompleteDetails: response.incomplete_details ?? null,
   };

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import { Agent, Dispatcher, request } from 'undici';
@@ -21,7 +21,7 @@ export interface UpstreamCall {
 
 /** POSTs to the OpenAI-compatible upstream over a pooled keep-alive connection. */
 @Injectable()
-export class UpstreamClient implements OnModuleDestroy {
+export class UpstreamClient implements OnApplicationShutdown {
   private readonly agent: Agent;
 
   constructor(
@@ -31,8 +31,9 @@ export class UpstreamClient implements OnModuleDestroy {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: config.upstreamMaxConnections || null });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    await this.agent.close();
+  /** After the HTTP server closed (its streams were cut, which aborted their upstream calls). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.destroy();
   }
 
   /**
@@ -46,6 +47,7 @@ export class UpstreamClient implements OnModuleDestroy {
     signal: AbortSignal,
     timing: RequestTiming,
   ): Promise<UpstreamCall> {
+    if (signal.aborted) throw upstreamUnreachable('the client went away before the upstream was called');
     const started = performance.now();
     const labels = { api: this.config.upstreamApi, stream: String((payload as { stream?: boolean }).stream === true) };
     let finished = false;
