@@ -147,6 +147,22 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
+  it('keeps content exactly, whatever characters it holds', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      const tricky = 'say "hi" \\ {a,b} (c) \'q\' NULL ünïcødé 🎉\n\ttab';
+      const row = storedResponse({ instructions: tricky, metadata: { note: tricky } });
+      const [item] = row.input;
+      if (item?.type === 'message') item.content = [{ type: 'input_text', text: tricky }];
+      h.writer.enqueue(row);
+      await h.writer.flush();
+      const found = await new ResponseRepository(h.prisma).find(row.id, row.ownerHash);
+      expect(found).toEqual(row);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('applies a deletion to a row that is not written yet', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {

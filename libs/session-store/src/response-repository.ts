@@ -3,9 +3,6 @@ import { Prisma, PrismaService, ResponseRecord } from '@app/database';
 import { ConversationItem, EMPTY_USAGE, ResponseParams } from './response-items';
 import { HistorySource, ResponseStatus, StoredResponse } from './stored-response';
 
-/** PostgreSQL takes at most 65,535 parameters a statement: 23 columns x 1,000 rows stays well below. */
-const MAX_ROWS_PER_INSERT = 1_000;
-
 /** Hard stop for a recursive chain query. */
 const MAX_CHAIN_DEPTH = 100_000;
 
@@ -25,21 +22,15 @@ export class ResponseRepository {
    * `npm run bench`), and this runs for every response the service produces.
    */
   async insertMany(responses: StoredResponse[]): Promise<number> {
-    let inserted = 0;
-    for (let offset = 0; offset < responses.length; offset += MAX_ROWS_PER_INSERT) {
-      const rows = responses.slice(offset, offset + MAX_ROWS_PER_INSERT);
-      const tuples = rows.map((_, row) => {
-        const placeholders = INSERT_COLUMNS.map(
-          ([, cast], column) => `$${row * INSERT_COLUMNS.length + column + 1}${cast}`,
-        );
-        return `(${placeholders.join(',')})`;
-      });
-      const sql =
-        `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
-        `VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING`;
-      inserted += await this.prisma.$executeRawUnsafe(sql, ...rows.flatMap(toRow));
-    }
-    return inserted;
+    if (responses.length === 0) return 0;
+    const rows = responses.map(toRow);
+    // One array a column: 23 parameters whatever the batch size.
+    const columns = INSERT_COLUMNS.map((_, column) => rows.map((row) => row[column]));
+    const arrays = INSERT_COLUMNS.map(([, cast], index) => `$${index + 1}${arrayCast(cast)}`).join(',');
+    const sql =
+      `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
+      `SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`;
+    return this.prisma.$executeRawUnsafe(sql, ...columns);
   }
 
   /** The resolvable chain ending at `id`, newest first, in one recursive query. */
@@ -84,6 +75,10 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value)
     ? Math.min(2_147_483_647, Math.max(0, Math.round(value)))
     : 0;
+}
+
+function arrayCast(cast: string): string {
+  return cast === '' ? '::text[]' : `${cast}[]`;
 }
 
 /** Column name and the cast its parameter needs, in insert order. */
