@@ -84,7 +84,7 @@ async function main(): Promise<number> {
     }
     return (await session(inspector, id, withContent)) ? 0 : 1;
   } finally {
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
   }
 }
 

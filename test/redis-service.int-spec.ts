@@ -25,7 +25,7 @@ describe('RedisService against a real Redis', () => {
       expect(ping.ok).toBe(true);
       expect(service.stats().failures).toBe(0);
     } finally {
-      await service.onModuleDestroy();
+      await service.onApplicationShutdown();
     }
   });
 
@@ -41,7 +41,7 @@ describe('RedisService against a real Redis', () => {
       expect(service.stats()).toMatchObject({ failures: 1, timeouts: 1, lastError: 'timeout' });
     } finally {
       await admin.client.client('UNPAUSE').catch(() => undefined);
-      await Promise.all([service.onModuleDestroy(), admin.onModuleDestroy()]);
+      await Promise.all([service.onApplicationShutdown(), admin.onApplicationShutdown()]);
     }
   });
 
@@ -61,7 +61,7 @@ describe('RedisService against a real Redis', () => {
       while (!service.isReady && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await service.attempt('ping', (client) => client.ping())).toEqual({ ok: true, value: 'PONG' });
     } finally {
-      await service.onModuleDestroy();
+      await service.onApplicationShutdown();
     }
   });
 });

@@ -25,7 +25,7 @@ describe('ResponseCache on a real Redis', () => {
   });
   afterAll(async () => {
     await deleteKeys(process.env.REDIS_URL as string, prefix);
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
   });
 
   it.each([1, 10, 50])('resolves a chain of depth %i in exactly one Redis command', async (depth) => {

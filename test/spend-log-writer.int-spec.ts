@@ -131,17 +131,19 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
-  it('stores text with NUL characters (which PostgreSQL refuses) with U+FFFD in their place', async () => {
+  it('stores text PostgreSQL would refuse (NUL anywhere, lone surrogates) with U+FFFD in its place', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {
-      const row = storedResponse({ instructions: 'be\u0000brief' });
+      const row = storedResponse({ instructions: 'be\u0000brief', metadata: { 'key\u0000': 'lone \ud800 surrogate' } });
       const [item] = row.input;
       if (item?.type === 'message') item.content = [{ type: 'input_text', text: 'hi\u0000there' }];
       h.writer.enqueue(row);
       await h.writer.flush();
+      expect(h.writer.stats()).toMatchObject({ rowsWritten: 1, rowsRejected: 0 });
       const found = await h.prisma.responseRecord.findUnique({ where: { id: row.id } });
       expect(found?.instructions).toBe('be\uFFFDbrief');
       expect(JSON.stringify(found?.input)).toContain('hi\uFFFDthere');
+      expect(found?.metadata).toEqual({ 'key\uFFFD': 'lone \uFFFD surrogate' });
     } finally {
       await h.close();
     }

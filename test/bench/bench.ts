@@ -287,7 +287,7 @@ async function seed(config: AppConfig, count: number, warm: boolean): Promise<st
   try {
     return await seedChains(count, CHAIN_DEPTH, repository, warm ? new ResponseCache(redis, config) : undefined);
   } finally {
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
     await prisma.onApplicationShutdown();
   }
 }

@@ -64,7 +64,7 @@ export async function chainResolution(
     }
     return results;
   } finally {
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
   }
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, describeRedisTarget } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import Redis from 'ioredis';
@@ -21,7 +21,7 @@ const FAILURE_LOG_INTERVAL_MS = 60_000;
  * logged at a bounded rate instead of reaching callers (use `attempt`).
  */
 @Injectable()
-export class RedisService implements OnModuleInit, OnModuleDestroy {
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
   readonly target: string;
   private readonly logger = new Logger('Redis');
@@ -64,7 +64,8 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed, so requests finishing during shutdown still have the cache. */
+  async onApplicationShutdown(): Promise<void> {
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {

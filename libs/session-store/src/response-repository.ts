@@ -63,12 +63,20 @@ export class ResponseRepository {
   }
 }
 
+/** Text PostgreSQL accepts: no NUL, no lone surrogate (U+FFFD in their place). */
 function text(value: string): string {
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  const wellFormed = (value as string & { toWellFormed(): string }).toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }
 
-function withoutNul(_key: string, value: unknown): unknown {
-  return typeof value === 'string' ? text(value) : value;
+/** JSON PostgreSQL's jsonb accepts: every string value and every key passed through text(). */
+function acceptable(value: unknown): unknown {
+  if (typeof value === 'string') return text(value);
+  if (Array.isArray(value)) return value.map(acceptable);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [text(key), acceptable(entry)]));
+  }
+  return value;
 }
 
 function count(value: unknown): number {
@@ -114,7 +122,7 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
  */
 function toRow(r: StoredResponse): unknown[] {
   const keepContent = r.store && r.deletedAt === null;
-  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value, withoutNul));
+  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(acceptable(value)));
   const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return [
     r.id,

@@ -68,6 +68,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
 
   private async finalFlush(): Promise<void> {
     clearInterval(this.timer);
+    await this.flushing; // a flush in flight (and its raced deletions) finishes first
     const deadline = Date.now() + SHUTDOWN_FLUSH_DEADLINE_MS;
     while (this.queue.length > 0 && Date.now() < deadline) {
       this.retryAt = 0;
@@ -81,6 +82,11 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   enqueue(response: StoredResponse): void {
+    if (this.closing) {
+      // A request cut off by the shutdown finishing late: try to write it before the disconnect.
+      this.logger.warn(`Spend-log row ${response.id} arrived during shutdown; writing it now`);
+      void this.flush();
+    }
     this.queue.push(response);
     this.unwritten.set(response.id, response);
     this.telemetry.spendLogQueueDepth.set(this.queue.length);
@@ -114,22 +120,27 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     while (this.queue.length > 0 && Date.now() >= this.retryAt) {
       const batch = this.queue.slice(0, this.config.spendLogBatchSize);
       batch.forEach((row) => this.inFlight.add(row.id));
-      let rejected = 0;
+      let refused: Array<{ row: StoredResponse; reason: string }>;
       try {
-        rejected = await this.insertBatch(batch);
+        refused = await this.insertBatch(batch);
       } catch (error) {
         this.onFailure(error, batch.length);
         return;
       } finally {
         batch.forEach((row) => this.inFlight.delete(row.id));
       }
+      for (const { row, reason } of refused) {
+        this.logger.error(`PostgreSQL refused spend-log row ${row.id} (${reason}); it is set aside, not retried`);
+      }
       this.queue = this.queue.slice(batch.length);
       this.telemetry.spendLogQueueDepth.set(this.queue.length);
-      this.telemetry.spendLogRowsWritten.inc(batch.length - rejected);
+      this.telemetry.spendLogRowsWritten.inc(batch.length - refused.length);
+      if (refused.length > 0) this.telemetry.spendLogRowsFailed.inc(refused.length);
       for (const row of batch) {
         if (this.unwritten.get(row.id) === row) this.unwritten.delete(row.id);
       }
-      this.stats_.rowsWritten += batch.length - rejected;
+      this.stats_.rowsWritten += batch.length - refused.length;
+      this.stats_.rowsRejected += refused.length;
       this.stats_.lastFlushAt = Date.now();
       this.consecutiveFailures = 0;
       await this.applyDeletesThatRacedTheInsert(batch);
@@ -137,33 +148,28 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Writes a batch; resolves how many rows PostgreSQL refused on their own. A row-level refusal
+   * Writes a batch; resolves the rows PostgreSQL refused on their own. A row-level refusal
    * (SQLSTATE class 22 or 23) must not hold back the other rows: the batch is then written row by
    * row and only the refused rows are set aside. Any other failure (an outage, a missing table)
    * rejects, and the whole batch stays queued for a retry.
    */
-  private async insertBatch(batch: StoredResponse[]): Promise<number> {
+  private async insertBatch(batch: StoredResponse[]): Promise<Array<{ row: StoredResponse; reason: string }>> {
     try {
       await this.repository.insertMany(batch);
-      return 0;
+      return [];
     } catch (error) {
       if (!isRowError(error)) throw error;
     }
-    let rejected = 0;
+    const refused: Array<{ row: StoredResponse; reason: string }> = [];
     for (const row of batch) {
       try {
         await this.repository.insertMany([row]);
       } catch (error) {
         if (!isRowError(error)) throw error;
-        rejected += 1;
-        this.stats_.rowsRejected += 1;
-        this.telemetry.spendLogRowsFailed.inc();
-        this.logger.error(
-          `PostgreSQL refused spend-log row ${row.id} (${firstLine(error)}); it is set aside, not retried`,
-        );
+        refused.push({ row, reason: firstLine(error) });
       }
     }
-    return rejected;
+    return refused;
   }
 
   private async applyDeletesThatRacedTheInsert(batch: StoredResponse[]): Promise<void> {

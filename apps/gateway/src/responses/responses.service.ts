@@ -93,6 +93,8 @@ export class ResponsesService {
     const at = Date.now();
     this.writer.markDeleted(id, at);
     await durably(() => this.repository.markDeleted(id, ownerHash, new Date(at)));
+    // A turn that read the chain from PostgreSQL just before may have cached it again meanwhile.
+    await this.cache.delete(id, ownerHash);
   }
 }
 
