@@ -87,6 +87,25 @@ export interface ResponseParams {
   text: { format: TextFormat };
 }
 
+/** Usage from the counts an upstream reported; missing ones are 0, a missing total is input + output. */
+export function usageFrom(counts: {
+  input?: number;
+  output?: number;
+  cached?: number;
+  reasoning?: number;
+  total?: number;
+}): ResponseUsage {
+  const input = counts.input ?? 0;
+  const output = counts.output ?? 0;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: counts.cached ?? 0 },
+    output_tokens: output,
+    output_tokens_details: { reasoning_tokens: counts.reasoning ?? 0 },
+    total_tokens: counts.total ?? input + output,
+  };
+}
+
 export const EMPTY_USAGE: ResponseUsage = {
   input_tokens: 0,
   input_tokens_details: { cached_tokens: 0 },

@@ -1,4 +1,4 @@
-import { ConversationItem, EMPTY_USAGE, newItemId, ResponseUsage, StoredResponse } from '@app/session-store';
+import { ConversationItem, EMPTY_USAGE, newItemId, ResponseUsage, StoredResponse, usageFrom } from '@app/session-store';
 import { ChatCompletion, ChatUsage } from './chat-types';
 
 /** What an upstream answer adds to a response. */
@@ -6,15 +6,13 @@ export type TurnResult = Pick<StoredResponse, 'output' | 'usage' | 'status' | 'i
 
 export function toResponseUsage(usage: ChatUsage | null | undefined): ResponseUsage {
   if (!usage) return EMPTY_USAGE;
-  const input = usage.prompt_tokens ?? 0;
-  const output = usage.completion_tokens ?? 0;
-  return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0 },
-    output_tokens: output,
-    output_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
-    total_tokens: usage.total_tokens ?? input + output,
-  };
+  return usageFrom({
+    input: usage.prompt_tokens,
+    output: usage.completion_tokens,
+    cached: usage.prompt_tokens_details?.cached_tokens,
+    reasoning: usage.completion_tokens_details?.reasoning_tokens,
+    total: usage.total_tokens,
+  });
 }
 
 /** finish_reason -> Response status: `length` is incomplete (max_output_tokens), like OpenAI. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { ConversationItem, EMPTY_USAGE, ResponseUsage, StoredResponse } from '@app/session-store';
+import { ConversationItem, EMPTY_USAGE, ResponseUsage, StoredResponse, usageFrom } from '@app/session-store';
 import { toResponseObject } from '../response-object';
 import { isTerminal, StreamEvent } from '../stream-events';
 import { TurnEvent } from '../turn';
@@ -126,15 +126,13 @@ function withoutIds(item: ConversationItem): Record<string, unknown> {
 /** Another gateway may leave out the details (or all of usage): fill in zeros. */
 function usageOf(usage: Partial<ResponseUsage> | null | undefined): ResponseUsage {
   if (!usage) return EMPTY_USAGE;
-  const input = usage.input_tokens ?? 0;
-  const output = usage.output_tokens ?? 0;
-  return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: usage.input_tokens_details?.cached_tokens ?? 0 },
-    output_tokens: output,
-    output_tokens_details: { reasoning_tokens: usage.output_tokens_details?.reasoning_tokens ?? 0 },
-    total_tokens: usage.total_tokens ?? input + output,
-  };
+  return usageFrom({
+    input: usage.input_tokens,
+    output: usage.output_tokens,
+    cached: usage.input_tokens_details?.cached_tokens,
+    reasoning: usage.output_tokens_details?.reasoning_tokens,
+    total: usage.total_tokens,
+  });
 }
 
 function resultOf(response: UpstreamResponse): TurnResult {
