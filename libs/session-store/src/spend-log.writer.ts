@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { describeDatabaseError } from '@app/database';
 import { Telemetry } from '@app/telemetry';
 import { ResponseRepository } from './response-repository';
 import { StoredResponse } from './stored-response';
@@ -166,7 +167,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
         await this.repository.insertMany([row]);
       } catch (error) {
         if (!isRowError(error)) throw error;
-        refused.push({ row, reason: firstLine(error) });
+        refused.push({ row, reason: describeDatabaseError(error) });
       }
     }
     return refused;
@@ -187,7 +188,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     this.consecutiveFailures += 1;
     this.stats_.failedFlushes += 1;
     this.telemetry.spendLogRowsFailed.inc(batchSize);
-    const message = firstLine(error);
+    const message = describeDatabaseError(error);
     this.stats_.lastError = message;
     const delay = Math.min(500 * 2 ** (this.consecutiveFailures - 1), MAX_RETRY_DELAY_MS);
     this.retryAt = Date.now() + delay;
@@ -203,9 +204,4 @@ function isRowError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   const code = /Code: `([0-9A-Z]{5})`/.exec(message)?.[1] ?? (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
-
-function firstLine(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message.split('\n').filter(Boolean).pop() ?? error.name;
 }

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { AppConfig } from '@app/config';
+import { describeRedisError } from '@app/redis';
 import { CacheInspector } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { AdminGuard } from './admin.guard';
@@ -58,7 +59,7 @@ export class CacheController {
     } catch (error) {
       throw new ApiError(
         503,
-        `Redis is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+        `Redis is unavailable: ${describeRedisError(error)}`,
         'server_error',
         null,
         'redis_unavailable',

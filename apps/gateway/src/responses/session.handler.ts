@@ -8,6 +8,7 @@ import {
   SpendLogWriter,
   StoredResponse,
 } from '@app/session-store';
+import { describeDatabaseError } from '@app/database';
 import { Telemetry } from '@app/telemetry';
 import { ApiError } from '../common/api-error';
 
@@ -100,9 +101,7 @@ export class SessionHandler {
     try {
       return await this.repository.chain(id, ownerHash);
     } catch (error) {
-      this.logger.error(
-        `PostgreSQL chain lookup for ${id} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.error(`PostgreSQL chain lookup for ${id} failed: ${describeDatabaseError(error)}`);
       if (foundSoFar > 0) this.logger.warn(`History of ${id} is incomplete: older turns are unavailable`);
       throw new ApiError(
         HttpStatus.SERVICE_UNAVAILABLE,
