@@ -34,6 +34,11 @@ export class ApiError extends HttpException {
   static notFound(message: string, param: string | null = null): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, message, 'invalid_request_error', param, 'not_found');
   }
+
+  /** A dependency is down for now: a retryable 503 `server_error`. */
+  static unavailable(message: string, code: string, param: string | null = null): ApiError {
+    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, message, 'server_error', param, code);
+  }
 }
 
 export function isApiErrorBody(value: unknown): value is ApiErrorBody {

@@ -57,13 +57,7 @@ export class CacheController {
     try {
       return await operation();
     } catch (error) {
-      throw new ApiError(
-        503,
-        `Redis is unavailable: ${describeRedisError(error)}`,
-        'server_error',
-        null,
-        'redis_unavailable',
-      );
+      throw ApiError.unavailable(`Redis is unavailable: ${describeRedisError(error)}`, 'redis_unavailable');
     }
   }
 }

@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   EMPTY_USAGE,
   newResponseId,
@@ -82,11 +82,8 @@ export class ResponsesService {
     await this.retrieve(id, ownerHash);
     const evicted = (await this.cache.delete(id, ownerHash)) || (await this.cache.delete(id, ownerHash));
     if (!evicted) {
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
+      throw ApiError.unavailable(
         'The response could not be evicted from the cache; nothing was deleted. Please retry.',
-        'server_error',
-        null,
         'cache_unavailable',
       );
     }
@@ -103,13 +100,7 @@ async function durably<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch {
-    throw new ApiError(
-      HttpStatus.SERVICE_UNAVAILABLE,
-      'The response store is temporarily unavailable; please retry.',
-      'server_error',
-      null,
-      'store_unavailable',
-    );
+    throw ApiError.unavailable('The response store is temporarily unavailable; please retry.', 'store_unavailable');
   }
 }
 

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   ConversationItem,
   HistorySource,
@@ -103,12 +103,10 @@ export class SessionHandler {
     } catch (error) {
       this.logger.error(`PostgreSQL chain lookup for ${id} failed: ${describeDatabaseError(error)}`);
       if (foundSoFar > 0) this.logger.warn(`History of ${id} is incomplete: older turns are unavailable`);
-      throw new ApiError(
-        HttpStatus.SERVICE_UNAVAILABLE,
+      throw ApiError.unavailable(
         'The conversation history is temporarily unavailable; please retry.',
-        'server_error',
-        'previous_response_id',
         'history_unavailable',
+        'previous_response_id',
       );
     }
   }
