@@ -61,17 +61,13 @@ export class ChatUpstream implements UpstreamAdapter {
             );
         } catch (error) {
           if (subscriber.closed) return;
-          const failure = call.failure(error);
-          const body = failure.getResponse() as { error: { code: string | null; message: string } };
-          emitEnd(translator.fail(body.error.code ?? 'upstream_error', body.error.message));
+          const { code, message } = call.reason(error);
+          emitEnd(translator.fail(code, message));
         }
       };
       void pump();
       // Unsubscribed before the end (the client went away): drop the upstream connection.
-      return () => {
-        call.finish('error');
-        if (!call.body.destroyed) call.body.destroy();
-      };
+      return () => call.abandon();
     });
   }
 }

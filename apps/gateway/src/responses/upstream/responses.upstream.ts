@@ -84,15 +84,12 @@ export class ResponsesUpstream implements UpstreamAdapter {
             fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.');
         } catch (error) {
           if (subscriber.closed) return;
-          const body = call.failure(error).getResponse() as { error: { code: string | null; message: string } };
-          fail(body.error.code ?? 'upstream_error', body.error.message);
+          const { code, message } = call.reason(error);
+          fail(code, message);
         }
       };
       void pump();
-      return () => {
-        call.finish('error');
-        if (!call.body.destroyed) call.body.destroy();
-      };
+      return () => call.abandon();
     });
   }
 }

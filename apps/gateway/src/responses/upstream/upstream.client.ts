@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import { Agent, Dispatcher, request } from 'undici';
-import { ApiError } from '../../common/api-error';
+import { ApiError, ApiErrorBody } from '../../common/api-error';
 import { RequestTiming } from '../../common/request-timing';
 import { fromUpstreamStatus, upstreamTimeout, upstreamUnreachable } from './upstream-error';
 
@@ -11,10 +11,12 @@ export type UpstreamBody = Dispatcher.ResponseData['body'];
 /** An upstream call in progress: its body, and how to tell why it was aborted. */
 export interface UpstreamCall {
   body: UpstreamBody;
-  /** Maps an error thrown while reading the body to what the client should see. */
-  failure(error: unknown): ApiError;
-  /** Call once the answer is fully read (or abandoned): records how long the upstream took. */
+  /** Why reading the body failed (timeout, client gone, upstream unreachable), for a `response.failed`. */
+  reason(error: unknown): { code: string; message: string };
+  /** Call once the answer is fully read: records how long the upstream took. */
   finish(outcome: 'ok' | 'error'): void;
+  /** The answer is no longer wanted (the client went away): finish and drop the connection. */
+  abandon(): void;
   /** Reads a JSON answer whole (and finishes the call); failures reject with the client's ApiError. */
   json<T>(): Promise<T>;
 }
@@ -98,6 +100,14 @@ export class UpstreamClient implements OnApplicationShutdown {
       throw fromUpstreamStatus(response.statusCode, text);
     }
     const body = response.body;
+    const reason = (error: unknown) => {
+      const { code, message } = (failure(error).getResponse() as ApiErrorBody).error;
+      return { code: code ?? 'upstream_error', message };
+    };
+    const abandon = () => {
+      finish('error');
+      if (!body.destroyed) body.destroy();
+    };
     const json = async <T>(): Promise<T> => {
       try {
         const parsed = (await body.json()) as T;
@@ -108,7 +118,7 @@ export class UpstreamClient implements OnApplicationShutdown {
         throw failure(error);
       }
     };
-    return { body, failure, finish, json };
+    return { body, reason, finish, abandon, json };
   }
 }
 
