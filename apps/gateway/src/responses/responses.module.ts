@@ -27,6 +27,5 @@ import { UpstreamClient } from './upstream/upstream.client';
         config.upstreamApi === 'chat' ? chat : responses,
     },
   ],
-  exports: [SessionHandler],
 })
 export class ResponsesModule {}

@@ -18,11 +18,9 @@ export interface ResolvedHistory {
   /** What goes upstream before the new input: each ancestor's input then output, oldest first. */
   items: ConversationItem[];
   source: HistorySource;
-  /** Ancestors, oldest first. */
-  chain: StoredResponse[];
 }
 
-export function previousResponseNotFound(id: string): ApiError {
+function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
     `Previous response with id '${id}' not found.`,
     'previous_response_id',
@@ -50,7 +48,7 @@ export class SessionHandler {
   ) {}
 
   async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
-    if (previousResponseId === null) return { sessionId: null, items: [], source: 'none', chain: [] };
+    if (previousResponseId === null) return { sessionId: null, items: [], source: 'none' };
 
     const newestFirst: StoredResponse[] = [];
     let missing: string | null = previousResponseId;
@@ -73,28 +71,21 @@ export class SessionHandler {
       fetched.push(...(await this.fromDatabase(missing, ownerHash, newestFirst.length + fetched.length)));
     newestFirst.push(...fetched);
 
+    const perLayer = { redis: fromRedis, buffer: fromBuffer, postgres: fetched.length - fromBuffer };
     const head = newestFirst[0];
     if (!head || head.id !== previousResponseId || !isResolvable(head)) {
-      this.telemetry.recordHistory('miss', {
-        redis: fromRedis,
-        buffer: fromBuffer,
-        postgres: fetched.length - fromBuffer,
-      });
+      this.telemetry.recordHistory('miss', perLayer);
       throw previousResponseNotFound(previousResponseId);
     }
     const usable = newestFirst.slice(0, firstUnusable(newestFirst));
     const source = fromRedis === 0 ? 'db' : fromRedis >= usable.length ? 'hit' : 'partial';
-    this.telemetry.recordHistory(source, {
-      redis: fromRedis,
-      buffer: fromBuffer,
-      postgres: fetched.length - fromBuffer,
-    });
+    this.telemetry.recordHistory(source, perLayer);
 
     const backfill = fetched.filter(isResolvable);
     if (backfill.length > 0 && (await this.cache.save(backfill))) this.telemetry.backfilled.inc(backfill.length);
 
-    const chain = usable.reverse();
-    return { sessionId: head.sessionId, items: chain.flatMap((r) => [...r.input, ...r.output]), source, chain };
+    const oldestFirst = usable.reverse();
+    return { sessionId: head.sessionId, items: oldestFirst.flatMap((r) => [...r.input, ...r.output]), source };
   }
 
   private async fromDatabase(id: string, ownerHash: string, foundSoFar: number): Promise<StoredResponse[]> {
