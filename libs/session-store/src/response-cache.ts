@@ -86,7 +86,9 @@ export class ResponseCache {
     for (const response of responses) {
       const tag = tagOfResponseId(response.id);
       if (!tag) continue;
-      bySession.set(tag, [...(bySession.get(tag) ?? []), response]);
+      const group = bySession.get(tag) ?? [];
+      group.push(response);
+      bySession.set(tag, group);
     }
     let ok = true;
     for (const [tag, group] of bySession) {

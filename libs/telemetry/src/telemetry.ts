@@ -101,21 +101,26 @@ export class Telemetry {
     }
   }
 
-  async lookupCounts(): Promise<Record<HistoryOutcome, number>> {
-    const metric = await this.historyLookups.get();
-    const counts: Record<HistoryOutcome, number> = { hit: 0, partial: 0, db: 0, miss: 0 };
-    for (const value of metric.values) counts[value.labels.outcome as HistoryOutcome] = value.value;
-    return counts;
+  lookupCounts(): Promise<Record<HistoryOutcome, number>> {
+    return countsBy(this.historyLookups, 'outcome', ['hit', 'partial', 'db', 'miss']);
   }
 
-  async layerCounts(): Promise<Record<HistoryLayer, number>> {
-    const metric = await this.historyResponses.get();
-    const counts: Record<HistoryLayer, number> = { redis: 0, buffer: 0, postgres: 0 };
-    for (const value of metric.values) counts[value.labels.layer as HistoryLayer] = value.value;
-    return counts;
+  layerCounts(): Promise<Record<HistoryLayer, number>> {
+    return countsBy(this.historyResponses, 'layer', ['redis', 'buffer', 'postgres']);
   }
 
   async total(counter: Counter): Promise<number> {
     return (await counter.get()).values.reduce((sum, value) => sum + value.value, 0);
   }
+}
+
+/** A counter's value per value of one label, 0 for those not counted yet. */
+async function countsBy<K extends string>(
+  counter: Counter,
+  label: string,
+  keys: readonly K[],
+): Promise<Record<K, number>> {
+  const counts = Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
+  for (const value of (await counter.get()).values) counts[value.labels[label] as K] = value.value;
+  return counts;
 }

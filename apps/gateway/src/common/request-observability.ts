@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Telemetry } from '@app/telemetry';
 import { newRequestTiming } from './request-timing';
+import { roundMs } from './round-ms';
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -41,17 +42,13 @@ export function installRequestObservability(fastify: FastifyInstance, telemetry:
       method: request.method,
       route,
       status,
-      duration_ms: round(reply.elapsedTime),
-      ...(calledUpstream ? { upstream_ms: round(upstreamMs), overhead_ms: round(overheadMs ?? 0) } : {}),
+      duration_ms: roundMs(reply.elapsedTime),
+      ...(calledUpstream ? { upstream_ms: roundMs(upstreamMs), overhead_ms: roundMs(overheadMs ?? 0) } : {}),
       ...(stream ? { stream: true } : {}),
       ...headerField('cache', reply.getHeader('x-session-cache')),
       ...headerField('session_id', reply.getHeader('x-session-id')),
     });
   });
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 function headerField(name: string, value: unknown): Record<string, string> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@app/database';
 import { RedisService } from '@app/redis';
+import { roundMs } from '../common/round-ms';
 
 export interface DependencyState {
   status: 'up' | 'down';
@@ -24,16 +25,12 @@ export class HealthService {
   async readiness(): Promise<Readiness> {
     const [db, cache] = await Promise.all([this.prisma.check(), this.redis.ping()]);
     const postgres: DependencyState = db.ok
-      ? { status: 'up', latencyMs: round(db.latencyMs) }
+      ? { status: 'up', latencyMs: roundMs(db.latencyMs) }
       : { status: 'down', error: db.error };
     const redis: DependencyState = cache.ok
-      ? { status: 'up', latencyMs: round(cache.value) }
+      ? { status: 'up', latencyMs: roundMs(cache.value) }
       : { status: 'down', error: cache.error };
     const status = postgres.status === 'down' ? 'down' : redis.status === 'down' ? 'degraded' : 'ok';
     return { status, checks: { postgres, redis } };
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
+import { roundMs } from '../common/round-ms';
 import { redisHint } from './redis-hints';
 
 export type PingResult =
@@ -54,7 +55,7 @@ export class CachePing {
     return {
       status: 'ok',
       target,
-      latency_ms: Math.round(ping.value * 1000) / 1000,
+      latency_ms: roundMs(ping.value),
       probe: { write: 'ok', read: 'ok', delete: 'ok' },
       warnings,
     };

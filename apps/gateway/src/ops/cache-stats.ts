@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RedisService } from '@app/redis';
 import { CacheInspector, SpendLogWriter } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
+import { roundMs } from '../common/round-ms';
 
 /** Everything `GET /cache/stats` shows: history lookups by layer, Redis health, the writer. */
 @Injectable()
@@ -17,6 +18,8 @@ export class CacheStats {
     const lookups = await this.telemetry.lookupCounts();
     const total = lookups.hit + lookups.partial + lookups.db + lookups.miss;
     const layers = await this.telemetry.layerCounts();
+    const p50 = this.telemetry.redisLatency.quantile(0.5);
+    const p99 = this.telemetry.redisLatency.quantile(0.99);
     const served = layers.redis + layers.buffer + layers.postgres;
     const counters = this.redis.stats();
     const [namespace, info] = this.redis.isReady
@@ -38,8 +41,8 @@ export class CacheStats {
         timeouts: counters.timeouts,
         last_error: counters.lastError ?? null,
         latency_ms: {
-          p50: roundOrNull(this.telemetry.redisLatency.quantile(0.5)),
-          p99: roundOrNull(this.telemetry.redisLatency.quantile(0.99)),
+          p50: p50 === null ? null : roundMs(p50),
+          p99: p99 === null ? null : roundMs(p99),
           samples: this.telemetry.redisLatency.size,
         },
         namespace,
@@ -58,8 +61,4 @@ export class CacheStats {
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
-}
-
-function roundOrNull(value: number | null): number | null {
-  return value === null ? null : Math.round(value * 1000) / 1000;
 }
