@@ -137,8 +137,16 @@ async function main(): Promise<void> {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let warmIndex = 0;
-    let coldIndex = 0;
+    /** Bodies that continue the given chains in turn. */
+    const continuing = (heads: string[]) => {
+      let next = 0;
+      return () =>
+        JSON.stringify({
+          model: 'mock-gpt',
+          input: 'And what would you measure first?',
+          previous_response_id: heads[next++ % heads.length],
+        });
+    };
     const targets: Record<ScenarioName, Target> = {
       'direct-1': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'floor-1': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
@@ -150,28 +158,8 @@ async function main(): Promise<void> {
       },
       'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
-      'service-warm': {
-        origin: gatewayOrigin,
-        path: '/v1/responses',
-        headers: auth,
-        body: () =>
-          JSON.stringify({
-            model: 'mock-gpt',
-            input: 'And what would you measure first?',
-            previous_response_id: warmHeads[warmIndex++ % warmHeads.length],
-          }),
-      },
-      'service-cold': {
-        origin: gatewayOrigin,
-        path: '/v1/responses',
-        headers: auth,
-        body: () =>
-          JSON.stringify({
-            model: 'mock-gpt',
-            input: 'And what would you measure first?',
-            previous_response_id: coldHeads[coldIndex++ % coldHeads.length],
-          }),
-      },
+      'service-warm': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
+      'service-cold': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(coldHeads) },
       'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
       'floor-stream': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
       'service-stream': {
