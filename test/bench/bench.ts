@@ -8,36 +8,38 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
-import { PrismaService } from '@app/database';
-import { RedisService } from '@app/redis';
-import { ResponseCache, ResponseRepository } from '@app/session-store';
-import { Telemetry } from '@app/telemetry';
 import { freePort } from '../support/redis-server';
 import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
-import { BENCH_KEY, chatMessagesForChain, seedChains } from './fixtures';
+import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { report } from './report';
+import { report, saturationLines } from './report';
 
 const QUICK = process.argv.includes('--quick');
 /** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
 const PROFILE = process.argv.includes('--profile');
-const PLAN = QUICK
-  ? { rates: [500], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
-  : {
-      rates: [500, 1000, 2000],
-      segmentMs: 3000,
-      rounds: 3,
-      coldMaxRate: 1000,
-      saturationMs: 3000,
-      streamRate: 200,
-      rows: 10000,
-    };
+/** --saturation: only the saturation runs (with CPU per request), longer; the probe for optimisation work. */
+const SATURATION_ONLY = process.argv.includes('--saturation');
+const PLAN = SATURATION_ONLY
+  ? { rates: [], segmentMs: 0, rounds: 3, coldMaxRate: 0, saturationMs: 5000, streamRate: 0, rows: 0 }
+  : QUICK
+    ? { rates: [500], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
+    : {
+        rates: [500, 1000, 2000],
+        segmentMs: 3000,
+        rounds: 3,
+        coldMaxRate: 1000,
+        saturationMs: 3000,
+        streamRate: 200,
+        rows: 10000,
+      };
 const UPSTREAM_LATENCY_MS = 20;
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
+/** More warm continuations per second than the service manages at saturation here (sizes the fixtures). */
+const SATURATION_CEILING = 3000;
 
 type ScenarioName =
   | 'direct-1'
@@ -113,13 +115,15 @@ async function main(): Promise<void> {
     // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the
     // per-session cap never evicts their ancestors; every cold request gets a chain of its own.
     const config = new AppConfig({ ...process.env, ...gatewayEnv });
-    const totalWarm = PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds;
+    const warmAtSaturation = SATURATION_CEILING * (PLAN.saturationMs / 1000) * PLAN.rounds;
+    const totalWarm =
+      PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds + warmAtSaturation;
     const totalCold =
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
       (PLAN.segmentMs / 1000) *
       PLAN.rounds;
-    const warmHeads = await seed(config, Math.ceil(totalWarm / 20) + 50, true);
-    const coldHeads = await seed(config, Math.ceil(totalCold * 1.05) + 50, false);
+    const warmHeads = await seedChainsFor(config, Math.ceil(totalWarm / 20) + 50, CHAIN_DEPTH, true);
+    const coldHeads = await seedChainsFor(config, Math.ceil(totalCold * 1.05) + 50, CHAIN_DEPTH, false);
     log(`seeded ${warmHeads.length} warm and ${coldHeads.length} cold ${CHAIN_DEPTH}-turn chains`);
 
     const mockOrigin = `http://127.0.0.1:${mockPort}`;
@@ -199,8 +203,16 @@ async function main(): Promise<void> {
         'service-warm',
       ])) {
         log(`saturation round ${round + 1}: ${name}`);
-        merge(saturation, name, await saturate(targets[name], CONCURRENCY, PLAN.saturationMs));
+        const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
+        const cpuBefore = await inFront.cpuSeconds();
+        const result = await saturate(targets[name], CONCURRENCY, PLAN.saturationMs);
+        result.cpuSeconds = (await inFront.cpuSeconds()) - cpuBefore;
+        merge(saturation, name, result);
       }
+    }
+    if (SATURATION_ONLY) {
+      console.log(saturationLines(saturation).lines.join('\n'));
+      return;
     }
 
     const streaming: Record<string, LoadResult> = {};
@@ -264,20 +276,7 @@ function merge(into: Record<string, LoadResult>, name: string, result: LoadResul
   existing.ok += result.ok;
   existing.errors += result.errors;
   existing.seconds += result.seconds;
-}
-
-async function seed(config: AppConfig, count: number, warm: boolean): Promise<string[]> {
-  const telemetry = new Telemetry();
-  const prisma = new PrismaService(config);
-  const repository = new ResponseRepository(prisma);
-  const redis = new RedisService(config, telemetry);
-  await redis.onModuleInit();
-  try {
-    return await seedChains(count, CHAIN_DEPTH, repository, warm ? new ResponseCache(redis, config) : undefined);
-  } finally {
-    await redis.onApplicationShutdown();
-    await prisma.onApplicationShutdown();
-  }
+  if (existing.cpuSeconds !== undefined && result.cpuSeconds !== undefined) existing.cpuSeconds += result.cpuSeconds;
 }
 
 /** A gateway of its own in front of a slow-streaming mock: RSS once OPEN_STREAMS streams are open at once. */

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { AppConfig } from '@app/config';
+import { PrismaService } from '@app/database';
+import { RedisService } from '@app/redis';
 import {
   ConversationItem,
   DEFAULT_RESPONSE_PARAMS,
@@ -10,6 +13,7 @@ import {
   ResponseRepository,
   StoredResponse,
 } from '@app/session-store';
+import { Telemetry } from '@app/telemetry';
 
 export const BENCH_KEY = 'sk-bench';
 export const BENCH_OWNER = ownerHashOf(BENCH_KEY);
@@ -105,4 +109,19 @@ export function chatMessagesForChain(depth: number): Array<{ role: string; conte
   }
   messages.push({ role: 'user', content: 'And what would you measure first?' });
   return messages;
+}
+
+/** Seeds chains through the service's own store code (Redis too when `warm`); resolves their heads. */
+export async function seedChainsFor(config: AppConfig, count: number, depth: number, warm: boolean): Promise<string[]> {
+  const telemetry = new Telemetry();
+  const prisma = new PrismaService(config);
+  const repository = new ResponseRepository(prisma);
+  const redis = new RedisService(config, telemetry);
+  await redis.onModuleInit();
+  try {
+    return await seedChains(count, depth, repository, warm ? new ResponseCache(redis, config) : undefined);
+  } finally {
+    await redis.onApplicationShutdown();
+    await prisma.onApplicationShutdown();
+  }
 }

@@ -18,6 +18,8 @@ export interface LoadResult {
   ok: number;
   errors: number;
   seconds: number;
+  /** CPU time the process in front (service, floor or mock) used during the run, where measured. */
+  cpuSeconds?: number;
 }
 
 export function newHistogram(): hdr.Histogram {

@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+/** USER_HZ: Linux reports process times in these ticks on every platform Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A service under test as its own process; output goes to a log file, never to our memory. */
 export class BenchProcess {
@@ -45,6 +47,14 @@ export class BenchProcess {
     const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
     return kb === undefined ? 0 : Number(kb) * 1024;
+  }
+
+  /** CPU time (user + system) the process has used so far, in seconds, from /proc. */
+  async cpuSeconds(): Promise<number> {
+    const stat = await readFile(`/proc/${this.child.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   }
 
   async stop(): Promise<void> {

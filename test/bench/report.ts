@@ -95,18 +95,9 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   }
   json.latency = latencyJson;
 
-  lines.push(
-    '### Saturation (closed loop, 64 concurrent clients)',
-    '',
-    '| scenario | req/s | p50 µs | p99 µs | errors |',
-    '|---|---:|---:|---:|---:|',
-  );
-  const throughput: Record<string, number> = {};
-  for (const [name, result] of Object.entries(input.saturation)) {
-    const q = percentiles(result.latency);
-    throughput[name] = Math.round(result.ok / result.seconds);
-    lines.push(`| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${result.errors} |`);
-  }
+  const saturationTable = saturationLines(input.saturation);
+  lines.push(...saturationTable.lines);
+  const throughput = saturationTable.throughput;
   const newRatio = ratio(throughput['service-new'] ?? 0, throughput['floor-1'] ?? 0);
   const warmRatio = ratio(throughput['service-warm'] ?? 0, throughput['floor-10'] ?? 0);
   lines.push('', `service-new / floor-1: ${newRatio}; service-warm / floor-10: ${warmRatio}`, '');
@@ -203,4 +194,25 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   for (const row of targets) lines.push(`| ${row.target} | ${row.measured} | ${row.met ? 'yes' : 'NO'} |`);
   json.targets = targets;
   return { json, markdown: lines.join('\n') };
+}
+
+/** The saturation table: throughput, latency and, where measured, CPU per request of the process in front. */
+export function saturationLines(saturation: Record<string, LoadResult>): {
+  lines: string[];
+  throughput: Record<string, number>;
+} {
+  const lines = [
+    '### Saturation (closed loop, 64 concurrent clients)',
+    '',
+    '| scenario | req/s | p50 µs | p99 µs | CPU µs per request (process in front) | errors |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  const throughput: Record<string, number> = {};
+  for (const [name, result] of Object.entries(saturation)) {
+    const q = percentiles(result.latency);
+    throughput[name] = Math.round(result.ok / result.seconds);
+    const cpu = result.cpuSeconds === undefined ? '-' : us((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
+    lines.push(`| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${cpu} | ${result.errors} |`);
+  }
+  return { lines, throughput };
 }
