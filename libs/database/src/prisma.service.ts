@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, redactUrl } from '@app/config';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export type DatabaseCheck = { ok: true; latencyMs: number } | { ok: false; error: string };
@@ -21,11 +22,30 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private destroyed = false;
   private readonly drains: Array<() => Promise<void>> = [];
 
+  /** The adapter's connection pool, ours so that hot paths can use it directly (see `direct`). */
+  private readonly pool: Pool;
+
   constructor(config: AppConfig) {
-    super({
-      adapter: new PrismaPg({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }),
-    });
+    const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    this.pool = pool;
     this.target = redactUrl(config.databaseUrl);
+    // A pooled connection PostgreSQL drops while idle: the pool discards it and opens another when
+    // needed. Without a listener the error would end the process.
+    pool.on('error', (error) =>
+      this.logger.warn(`An idle PostgreSQL connection was closed: ${describeDatabaseError(error)}`),
+    );
+  }
+
+  /**
+   * One statement straight through the pool under Prisma, for the per-response hot paths (the
+   * spend-log batches, the chain fallback): Prisma's query compiler and tracing cost more CPU than
+   * those statements themselves (`npm run bench -- --saturation`, docs/performance.md). Failures
+   * are pg's errors, whose `code` is the SQLSTATE.
+   */
+  async direct<Row extends object>(sql: string, values: unknown[]): Promise<{ rows: Row[]; rowCount: number }> {
+    const result = await this.pool.query<Row>(sql, values);
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   }
 
   async onModuleInit(): Promise<void> {

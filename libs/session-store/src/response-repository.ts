@@ -6,6 +6,18 @@ import { HistorySource, ResponseStatus, StoredResponse } from './stored-response
 /** Hard stop for a recursive chain query. */
 const MAX_CHAIN_DEPTH = 100_000;
 
+/** $1 response id, $2 owner hash, $3 depth limit. Also on the hot path: taken on every Redis miss. */
+const CHAIN_QUERY = `
+  WITH RECURSIVE chain AS (
+    SELECT r.*, 1 AS depth FROM responses r
+     WHERE r.id = $1 AND r.owner_hash = $2
+    UNION ALL
+    SELECT p.*, c.depth + 1 FROM responses p
+      JOIN chain c ON p.id = c.parent_response_id
+     WHERE p.owner_hash = $2 AND c.depth < $3
+  )
+  SELECT * FROM chain ORDER BY depth`;
+
 /** PostgreSQL, the durable record. Every lookup is scoped to the owner. */
 @Injectable()
 export class ResponseRepository {
@@ -18,8 +30,9 @@ export class ResponseRepository {
 
   /**
    * Idempotent: rows whose id already exists are skipped. Resolves how many were inserted.
-   * One multi-row INSERT: Prisma's createMany costs several times more CPU per row (measured by
-   * `npm run bench`), and this runs for every response the service produces.
+   * One INSERT of arrays, straight through the pool: Prisma's createMany, and even its raw queries,
+   * cost several times more CPU per row (measured by `npm run bench`), and this runs for every
+   * response the service produces.
    */
   async insertMany(responses: StoredResponse[]): Promise<number> {
     if (responses.length === 0) return 0;
@@ -30,21 +43,12 @@ export class ResponseRepository {
     const sql =
       `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
       `SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`;
-    return this.prisma.$executeRawUnsafe(sql, ...columns);
+    return (await this.prisma.direct(sql, columns)).rowCount;
   }
 
   /** The resolvable chain ending at `id`, newest first, in one recursive query. */
   async chain(id: string, ownerHash: string): Promise<StoredResponse[]> {
-    const rows = await this.prisma.$queryRaw<RawRow[]>`
-      WITH RECURSIVE chain AS (
-        SELECT r.*, 1 AS depth FROM responses r
-         WHERE r.id = ${id} AND r.owner_hash = ${ownerHash}
-        UNION ALL
-        SELECT p.*, c.depth + 1 FROM responses p
-          JOIN chain c ON p.id = c.parent_response_id
-         WHERE p.owner_hash = ${ownerHash} AND c.depth < ${MAX_CHAIN_DEPTH}
-      )
-      SELECT * FROM chain ORDER BY depth`;
+    const { rows } = await this.prisma.direct<RawRow>(CHAIN_QUERY, [id, ownerHash, MAX_CHAIN_DEPTH]);
     return rows.map(fromRawRow);
   }
 
@@ -77,6 +81,16 @@ function acceptable(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, entry]) => [text(key), acceptable(entry)]));
   }
   return value;
+}
+
+/**
+ * JSON text jsonb accepts. JSON.stringify writes NUL and lone surrogates as `\u` escapes, so text
+ * without any needs no repair: the common case costs one stringify, not a walk and a copy of the value.
+ */
+function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const json = JSON.stringify(value);
+  return json.includes('\\u') ? JSON.stringify(acceptable(value)) : json;
 }
 
 function count(value: unknown): number {
@@ -122,7 +136,6 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
  */
 function toRow(r: StoredResponse): unknown[] {
   const keepContent = r.store && r.deletedAt === null;
-  const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(acceptable(value)));
   const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return [
     r.id,
@@ -131,14 +144,14 @@ function toRow(r: StoredResponse): unknown[] {
     r.ownerHash,
     text(r.model),
     r.store,
-    keepContent ? json(r.input) : null,
+    keepContent ? jsonText(r.input) : null,
     keepContent && r.instructions !== null ? text(r.instructions) : null,
-    keepContent ? json(r.output) : null,
-    json(r.params),
-    json(r.metadata),
+    keepContent ? jsonText(r.output) : null,
+    jsonText(r.params),
+    jsonText(r.metadata),
     r.status,
-    json(r.error),
-    json(r.incompleteDetails),
+    jsonText(r.error),
+    jsonText(r.incompleteDetails),
     count(r.usage?.input_tokens),
     count(r.usage?.output_tokens),
     count(r.usage?.total_tokens),
