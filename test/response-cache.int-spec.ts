@@ -41,7 +41,8 @@ describe('ResponseCache on a real Redis', () => {
       async () => (result = await cache.chain(newest.id, newest.ownerHash)),
     );
     expect(sent).toEqual(['evalsha']);
-    expect(result).toEqual({ ok: true, value: { found: [...chain].reverse(), missing: null } });
+    const history = [...chain].reverse().map((r) => [...r.input, ...r.output]);
+    expect(result).toEqual({ ok: true, value: { found: history, sessionId: `depth-${depth}`, missing: null } });
   });
 
   it('keeps a session in one hash-tagged slot, with the configured TTL', async () => {
@@ -49,7 +50,7 @@ describe('ResponseCache on a real Redis', () => {
     if (!response) throw new Error('no response');
     await cache.save([response]);
     const tag = response.id.slice(5, 21);
-    const responseKey = `${prefix}:{${tag}}:r:${response.id}`;
+    const responseKey = `${prefix}:{${tag}}:r2:${response.id}`;
     const sessionKey = `${prefix}:{${tag}}:s`;
     expect(await redis.client.exists(responseKey, sessionKey)).toBe(2);
     expect(await redis.client.ttl(responseKey)).toBeGreaterThan(55);
@@ -87,7 +88,7 @@ describe('ResponseCache on a real Redis', () => {
     await cache.save([response]);
     expect(await cache.chain(response.id, 'c'.repeat(64))).toEqual({
       ok: true,
-      value: { found: [], missing: response.id },
+      value: { found: [], sessionId: null, missing: response.id },
     });
     expect(await cache.get(response.id, 'c'.repeat(64))).toEqual({ ok: true, value: null });
     expect(await cache.delete(response.id, 'c'.repeat(64))).toBe(true);

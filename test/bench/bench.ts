@@ -38,6 +38,16 @@ const UPSTREAM_LATENCY_MS = 20;
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
+/** --scenarios=a,b (with --saturation): only these, e.g. to profile one path. */
+const SATURATION_SCENARIOS = ((): ScenarioName[] => {
+  const all: ScenarioName[] = ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'];
+  const chosen = process.argv.find((arg) => arg.startsWith('--scenarios='))?.slice('--scenarios='.length);
+  if (!chosen) return all;
+  const names = chosen.split(',');
+  const unknown = names.filter((name) => !all.includes(name as ScenarioName));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${all.join(', ')}`);
+  return names as ScenarioName[];
+})();
 /** More warm continuations per second than the service manages at saturation here (sizes the fixtures). */
 const SATURATION_CEILING = 3000;
 
@@ -194,14 +204,7 @@ async function main(): Promise<void> {
 
     const saturation: Record<string, LoadResult> = {};
     for (let round = 0; round < PLAN.rounds; round += 1) {
-      for (const name of shuffled<ScenarioName>([
-        'direct-1',
-        'floor-1',
-        'service-new',
-        'direct-10',
-        'floor-10',
-        'service-warm',
-      ])) {
+      for (const name of shuffled(SATURATION_SCENARIOS)) {
         log(`saturation round ${round + 1}: ${name}`);
         const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
         const cpuBefore = await inFront.cpuSeconds();

@@ -4,37 +4,39 @@
  */
 
 /**
- * Walks parent links from ARGV[2] for ARGV[3]'s owner, refreshing TTLs on the way.
- * Returns { found JSON newest first, id where the walk stopped ('' when it reached the root) }.
+ * Walks parent links from ARGV[2] for ARGV[3]'s owner, refreshing TTLs on the way. Returns
+ * { each found response's content JSON newest first, id where the walk stopped ('' when it
+ * reached the root), the session id of the first one found (nil when none was) }.
  */
 export const CHAIN_SCRIPT = `
 local rprefix, id, owner = ARGV[1], ARGV[2], ARGV[3]
 local ttl, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
-local found = {}
+local found, session = {}, false
 while id ~= '' and #found < limit do
   local key = rprefix .. id
-  local v = redis.call('HMGET', key, 'd', 'p', 'o')
+  local v = redis.call('HMGET', key, 'c', 'p', 'o', 's')
   if not v[1] or v[3] ~= owner then break end
   redis.call('EXPIRE', key, ttl)
+  if #found == 0 then session = v[4] end
   found[#found + 1] = v[1]
   id = v[2]
 end
 if #found > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-return { found, id }
+return { found, id, session }
 `;
 
 /**
- * Stores responses (ARGV[4..] in fives: id, parent, owner, json, created-ms), then drops the
- * oldest beyond ARGV[3] per session. Returns how many were dropped.
+ * Stores responses (ARGV[4..] in sevens: id, parent, owner, session id, meta JSON, content JSON,
+ * created-ms), then drops the oldest beyond ARGV[3] per session. Returns how many were dropped.
  */
 export const SAVE_SCRIPT = `
 local zkey, rprefix = KEYS[1], ARGV[1]
 local ttl, max = tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 7 do
   local key = rprefix .. ARGV[i]
-  redis.call('HSET', key, 'd', ARGV[i + 3], 'p', ARGV[i + 1], 'o', ARGV[i + 2])
+  redis.call('HSET', key, 'p', ARGV[i + 1], 'o', ARGV[i + 2], 's', ARGV[i + 3], 'd', ARGV[i + 4], 'c', ARGV[i + 5])
   redis.call('EXPIRE', key, ttl)
-  redis.call('ZADD', zkey, ARGV[i + 4], ARGV[i])
+  redis.call('ZADD', zkey, ARGV[i + 6], ARGV[i])
 end
 local excess = redis.call('ZCARD', zkey) - max
 if excess > 0 then

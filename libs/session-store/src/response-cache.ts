@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RedisOutcome, RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
+import { contentOf, fromCachedFields, toCachedFields } from './cached-response';
 import { CacheKeys } from './cache-keys';
+import { ConversationItem } from './response-items';
 import { CHAIN_SCRIPT, DELETE_SCRIPT, SAVE_SCRIPT } from './cache-scripts';
 import { tagOfResponseId } from './ids';
 import { StoredResponse } from './stored-response';
@@ -16,15 +18,20 @@ declare module 'ioredis' {
       owner: string,
       ttl: number,
       limit: number,
-    ): Result<[string[], string], Context>;
+    ): Result<[string[], string, string | null], Context>;
     rscSave(sessionKey: string, ...args: Array<string | number>): Result<number, Context>;
     rscDelete(sessionKey: string, responsePrefix: string, id: string, owner: string): Result<number, Context>;
   }
 }
 
 export interface CachedChain {
-  /** Ancestors found in Redis, newest first (the requested response first). */
-  found: StoredResponse[];
+  /**
+   * The history of each response found in Redis (its input then output items), newest first: the
+   * requested response first. Redis holds only responses a chain can continue (see isResolvable).
+   */
+  found: ConversationItem[][];
+  /** The session of the requested response; null when Redis did not hold it. */
+  sessionId: string | null;
   /** The id the walk stopped at because Redis did not hold it; null when it reached the root. */
   missing: string | null;
 }
@@ -55,7 +62,7 @@ export class ResponseCache {
   /** The chain ending at `id`, as far as Redis holds it, in one round trip. */
   async chain(id: string, ownerHash: string): Promise<RedisOutcome<CachedChain>> {
     const tag = tagOfResponseId(id);
-    if (!tag) return { ok: true, value: { found: [], missing: id } };
+    if (!tag) return { ok: true, value: { found: [], sessionId: null, missing: id } };
     const outcome = await this.redis.attempt('chain', (client) =>
       client.rscChain(
         this.keys.session(tag),
@@ -67,11 +74,12 @@ export class ResponseCache {
       ),
     );
     if (!outcome.ok) return outcome;
-    const [found, stoppedAt] = outcome.value;
+    const [found, stoppedAt, sessionId] = outcome.value;
     return {
       ok: true,
       value: {
-        found: found.map((json) => JSON.parse(json) as StoredResponse),
+        found: found.map(contentOf),
+        sessionId: found.length > 0 ? sessionId : null,
         missing: stoppedAt === '' ? null : stoppedAt,
       },
     };
@@ -94,7 +102,10 @@ export class ResponseCache {
     for (const [tag, group] of bySession) {
       // Only the newest `maxPerSession` could survive the cap anyway.
       const kept = group.sort((a, b) => b.createdAt - a.createdAt).slice(0, this.maxPerSession);
-      const args = kept.flatMap((r) => [r.id, r.previousResponseId ?? '', r.ownerHash, JSON.stringify(r), r.createdAt]);
+      const args = kept.flatMap((r) => {
+        const { meta, content } = toCachedFields(r);
+        return [r.id, r.previousResponseId ?? '', r.ownerHash, r.sessionId, meta, content, r.createdAt];
+      });
       const outcome = await this.redis.attempt('save', (client) =>
         client.rscSave(
           this.keys.session(tag),
@@ -113,10 +124,12 @@ export class ResponseCache {
   async get(id: string, ownerHash: string): Promise<RedisOutcome<StoredResponse | null>> {
     const tag = tagOfResponseId(id);
     if (!tag) return { ok: true, value: null };
-    const outcome = await this.redis.attempt('get', (client) => client.hmget(this.keys.response(tag, id), 'd', 'o'));
+    const outcome = await this.redis.attempt('get', (client) =>
+      client.hmget(this.keys.response(tag, id), 'd', 'c', 'o'),
+    );
     if (!outcome.ok) return outcome;
-    const [json, owner] = outcome.value;
-    return { ok: true, value: json && owner === ownerHash ? (JSON.parse(json) as StoredResponse) : null };
+    const [meta, content, owner] = outcome.value;
+    return { ok: true, value: meta && content && owner === ownerHash ? fromCachedFields(meta, content) : null };
   }
 
   /** Evicts one response of this owner; resolves whether Redis was reachable. */

@@ -50,11 +50,14 @@ export class SessionHandler {
   async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
     if (previousResponseId === null) return { sessionId: null, items: [], source: 'none' };
 
-    const newestFirst: StoredResponse[] = [];
+    // Each response's history (input then output), newest first; Redis holds only resolvable ones.
+    const newestFirst: ConversationItem[][] = [];
+    let sessionId: string | null = null;
     let missing: string | null = previousResponseId;
     const cached = await this.cache.chain(previousResponseId, ownerHash);
     if (cached.ok) {
       newestFirst.push(...cached.value.found);
+      sessionId = cached.value.sessionId;
       missing = cached.value.missing;
     }
     const fromRedis = newestFirst.length;
@@ -67,25 +70,23 @@ export class SessionHandler {
       missing = buffered.previousResponseId;
     }
     const fromBuffer = fetched.length;
-    if (missing !== null)
-      fetched.push(...(await this.fromDatabase(missing, ownerHash, newestFirst.length + fetched.length)));
-    newestFirst.push(...fetched);
+    if (missing !== null) fetched.push(...(await this.fromDatabase(missing, ownerHash, fromRedis + fetched.length)));
 
     const perLayer = { redis: fromRedis, buffer: fromBuffer, postgres: fetched.length - fromBuffer };
-    const head = newestFirst[0];
-    if (!head || head.id !== previousResponseId || !isResolvable(head)) {
+    const head = fetched[0];
+    if (fromRedis === 0 && (!head || head.id !== previousResponseId || !isResolvable(head))) {
       this.telemetry.recordHistory('miss', perLayer);
       throw previousResponseNotFound(previousResponseId);
     }
-    const usable = newestFirst.slice(0, firstUnusable(newestFirst));
-    const source = fromRedis === 0 ? 'db' : fromRedis >= usable.length ? 'hit' : 'partial';
+    const usable = fetched.slice(0, firstUnusable(fetched));
+    for (const response of usable) newestFirst.push(response.input.concat(response.output));
+    const source = fromRedis === 0 ? 'db' : usable.length === 0 ? 'hit' : 'partial';
     this.telemetry.recordHistory(source, perLayer);
 
     const backfill = fetched.filter(isResolvable);
     if (backfill.length > 0 && (await this.cache.save(backfill))) this.telemetry.backfilled.inc(backfill.length);
 
-    const oldestFirst = usable.reverse();
-    return { sessionId: head.sessionId, items: oldestFirst.flatMap((r) => [...r.input, ...r.output]), source };
+    return { sessionId: sessionId ?? head?.sessionId ?? null, items: newestFirst.reverse().flat(), source };
   }
 
   private async fromDatabase(id: string, ownerHash: string, foundSoFar: number): Promise<StoredResponse[]> {
