@@ -1,12 +1,16 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
 import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
 import { isResolvable, ResponseCache, SpendLogWriter, StoredResponse } from '@app/session-store';
+import { renderTurn } from './response-render';
 import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
 
 /**
  * Records every response the moment it is finished, before the client sees it finish: queued for
  * the spend log (always), cached in Redis (when it can be continued). Streams are teed: cached on
  * their terminal event only; a stream the client abandons is logged as cancelled, never cached.
+ * Then hands the turn to the renderer (one interceptor, not two: each costs Nest's pipeline again
+ * on every request, measured by `npm run bench`).
  */
 @Injectable()
 export class ResponseCachingInterceptor implements NestInterceptor {
@@ -15,18 +19,19 @@ export class ResponseCachingInterceptor implements NestInterceptor {
     private readonly writer: SpendLogWriter,
   ) {}
 
-  intercept(_context: ExecutionContext, next: CallHandler<Turn>): Observable<Turn> {
+  intercept(context: ExecutionContext, next: CallHandler<Turn>): Observable<unknown> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (!(error instanceof TurnFailedError)) return throwError(() => error);
         this.writer.enqueue(error.record);
         return throwError(() => error.error);
       }),
-      concatMap((turn) =>
-        turn.kind === 'response'
-          ? from(this.record(turn.response)).pipe(map(() => turn))
-          : of({ ...turn, events: this.tee(turn.events, turn.draft) }),
-      ),
+      concatMap(async (turn) => {
+        if (turn.kind === 'stream') return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft) }, reply);
+        await this.record(turn.response);
+        return renderTurn(turn, reply);
+      }),
     );
   }
 

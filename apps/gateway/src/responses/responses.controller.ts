@@ -5,7 +5,6 @@ import { callerOf } from './caller';
 import { isPreviousResponseNotFound } from './session.handler';
 import { InputItemsQuery, inputItemsPage, toResponseObject } from './response-object';
 import { ResponseCachingInterceptor } from './response-caching.interceptor';
-import { ResponseRenderInterceptor } from './response-render.interceptor';
 import { ResponsesService } from './responses.service';
 import { Turn } from './turn';
 
@@ -15,7 +14,7 @@ export class ResponsesController {
 
   @Post()
   @HttpCode(200)
-  @UseInterceptors(ResponseRenderInterceptor, ResponseCachingInterceptor)
+  @UseInterceptors(ResponseCachingInterceptor)
   async create(
     @Body() body: unknown,
     @Req() request: FastifyRequest,

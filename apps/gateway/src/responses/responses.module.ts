@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { ResponseCachingInterceptor } from './response-caching.interceptor';
-import { ResponseRenderInterceptor } from './response-render.interceptor';
 import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
 import { SessionHandler } from './session.handler';
@@ -19,7 +18,6 @@ import { UpstreamClient } from './upstream/upstream.client';
     ChatUpstream,
     ResponsesUpstream,
     ResponseCachingInterceptor,
-    ResponseRenderInterceptor,
     {
       provide: UPSTREAM_ADAPTER,
       inject: [AppConfig, ChatUpstream, ResponsesUpstream],

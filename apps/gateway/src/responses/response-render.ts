@@ -1,7 +1,6 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
-import { map, Observable, Subscription } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import { toResponseObject } from './response-object';
 import { toSse } from './stream-events';
 import { Turn, TurnEvent } from './turn';
@@ -11,26 +10,18 @@ import { Turn, TurnEvent } from './turn';
  * that Fastify writes as they come. Closing the connection destroys the stream, which unsubscribes
  * and so aborts the upstream request.
  */
-@Injectable()
-export class ResponseRenderInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler<Turn>): Observable<unknown> {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    return next.handle().pipe(
-      map((turn) => {
-        void reply.header('x-session-id', turn.sessionId);
-        if (turn.kind === 'response') {
-          void reply.header('x-session-cache', turn.response.historySource);
-          return toResponseObject(turn.response);
-        }
-        void reply
-          .header('x-session-cache', turn.draft.historySource)
-          .header('content-type', 'text/event-stream; charset=utf-8')
-          .header('cache-control', 'no-cache')
-          .header('x-accel-buffering', 'no');
-        return sseStream(turn.events);
-      }),
-    );
+export function renderTurn(turn: Turn, reply: FastifyReply): unknown {
+  void reply.header('x-session-id', turn.sessionId);
+  if (turn.kind === 'response') {
+    void reply.header('x-session-cache', turn.response.historySource);
+    return toResponseObject(turn.response);
   }
+  void reply
+    .header('x-session-cache', turn.draft.historySource)
+    .header('content-type', 'text/event-stream; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .header('x-accel-buffering', 'no');
+  return sseStream(turn.events);
 }
 
 function sseStream(events: Observable<TurnEvent>): Readable {
