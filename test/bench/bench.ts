@@ -35,6 +35,7 @@ const PLAN = SATURATION_ONLY
         rows: 10000,
       };
 const UPSTREAM_LATENCY_MS = 20;
+const WARMUP = { rate: 500, ms: QUICK ? 1500 : 4000 };
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
@@ -127,7 +128,9 @@ async function main(): Promise<void> {
     const config = new AppConfig({ ...process.env, ...gatewayEnv });
     const warmAtSaturation = SATURATION_CEILING * (PLAN.saturationMs / 1000) * PLAN.rounds;
     const totalWarm =
-      PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds + warmAtSaturation;
+      PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds +
+      warmAtSaturation +
+      WARMUP.rate * (WARMUP.ms / 1000);
     const totalCold =
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
       (PLAN.segmentMs / 1000) *
@@ -184,9 +187,11 @@ async function main(): Promise<void> {
       },
     };
 
+    // Long enough for V8 to have optimised the hot paths: a freshly started service spends about twice
+    // the CPU per request for its first few thousand requests, which is not what a running one costs.
     log('warming up');
     for (const name of ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'] as const) {
-      await fixedRate(targets[name], 200, QUICK ? 400 : 1000);
+      await fixedRate(targets[name], WARMUP.rate, WARMUP.ms);
     }
 
     const latency: Record<string, Record<string, LoadResult>> = {};
