@@ -202,6 +202,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < PLAN.rounds; round += 1) {
         for (const name of shuffled(names)) {
           log(`rate ${rate}/s round ${round + 1}: ${name}`);
+          await gateway.settle();
           merge(latency[rate], name, await fixedRate(targets[name], rate, PLAN.segmentMs));
         }
       }
@@ -211,6 +212,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < PLAN.rounds; round += 1) {
       for (const name of shuffled(SATURATION_SCENARIOS)) {
         log(`saturation round ${round + 1}: ${name}`);
+        await gateway.settle();
         const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
         const cpuBefore = await inFront.cpuSeconds();
         const result = await saturate(targets[name], CONCURRENCY, PLAN.saturationMs);
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < PLAN.rounds; round += 1) {
       for (const name of shuffled<ScenarioName>(['direct-stream', 'floor-stream', 'service-stream'])) {
         log(`streaming round ${round + 1}: ${name}`);
+        await gateway.settle();
         merge(streaming, name, await fixedRate(targets[name], PLAN.streamRate, PLAN.segmentMs, true));
       }
     }

@@ -57,6 +57,21 @@ export class BenchProcess {
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   }
 
+  /**
+   * Waits until the process has been nearly idle (under 5% of a core) for 200 ms, at most `maxMs`:
+   * so that the work one scenario left behind (writer batches, back-fills, GC) is not billed to the next.
+   */
+  async settle(maxMs = 3_000): Promise<void> {
+    const deadline = performance.now() + maxMs;
+    let before = await this.cpuSeconds();
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = await this.cpuSeconds();
+      if (now - before < 0.01) return;
+      before = now;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGTERM');

@@ -111,7 +111,12 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     measured: `${Math.round(warmRatio * 100)}%`,
     met: warmRatio >= 0.7,
   });
-  json.saturation = { throughput, service_new_over_floor: newRatio, service_warm_over_floor: warmRatio };
+  json.saturation = {
+    throughput,
+    cpu_us_per_request: saturationTable.cpuPerRequest,
+    service_new_over_floor: newRatio,
+    service_warm_over_floor: warmRatio,
+  };
 
   lines.push(
     '### Streaming (µs; first byte / last byte)',
@@ -200,6 +205,7 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
 export function saturationLines(saturation: Record<string, LoadResult>): {
   lines: string[];
   throughput: Record<string, number>;
+  cpuPerRequest: Record<string, number>;
 } {
   const lines = [
     '### Saturation (closed loop, 64 concurrent clients)',
@@ -208,11 +214,15 @@ export function saturationLines(saturation: Record<string, LoadResult>): {
     '|---|---:|---:|---:|---:|---:|',
   ];
   const throughput: Record<string, number> = {};
+  const cpuPerRequest: Record<string, number> = {};
   for (const [name, result] of Object.entries(saturation)) {
     const q = percentiles(result.latency);
     throughput[name] = Math.round(result.ok / result.seconds);
-    const cpu = result.cpuSeconds === undefined ? '-' : us((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
-    lines.push(`| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${cpu} | ${result.errors} |`);
+    if (result.cpuSeconds !== undefined)
+      cpuPerRequest[name] = Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
+    lines.push(
+      `| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${cpuPerRequest[name] ?? '-'} | ${result.errors} |`,
+    );
   }
-  return { lines, throughput };
+  return { lines, throughput, cpuPerRequest };
 }
