@@ -45,12 +45,34 @@ describe('ResponseCache on a real Redis', () => {
     expect(result).toEqual({ ok: true, value: { found: history, sessionId: `depth-${depth}`, missing: null } });
   });
 
+  it('reads entries an earlier version wrote (whole response only) in the same walk as current ones', async () => {
+    const chain = storedChain(3, { sessionId: 'written-before' });
+    await cache.save(chain);
+    // The earlier layout: d, p and o only. A rolling deploy has replicas of both versions for a while.
+    for (const r of chain.slice(0, 2)) {
+      const key = cache.keys.response(r.id.slice(5, 21), r.id);
+      await redis.client.hdel(key, 'c', 's');
+    }
+    const newest = chain[2];
+    const oldest = chain[0];
+    if (!newest || !oldest) throw new Error('no chain');
+    const history = [...chain].reverse().map((r) => [...r.input, ...r.output]);
+    expect(await cache.chain(newest.id, newest.ownerHash)).toEqual({
+      ok: true,
+      value: { found: history, sessionId: 'written-before', missing: null },
+    });
+    expect(await cache.chain(chain[1]?.id ?? '', oldest.ownerHash)).toEqual({
+      ok: true,
+      value: { found: history.slice(1), sessionId: 'written-before', missing: null },
+    });
+  });
+
   it('keeps a session in one hash-tagged slot, with the configured TTL', async () => {
     const [response] = storedChain(1, { sessionId: 'slot-check' });
     if (!response) throw new Error('no response');
     await cache.save([response]);
     const tag = response.id.slice(5, 21);
-    const responseKey = `${prefix}:{${tag}}:r2:${response.id}`;
+    const responseKey = `${prefix}:{${tag}}:r:${response.id}`;
     const sessionKey = `${prefix}:{${tag}}:s`;
     expect(await redis.client.exists(responseKey, sessionKey)).toBe(2);
     expect(await redis.client.ttl(responseKey)).toBeGreaterThan(55);

@@ -54,7 +54,7 @@ describe('Responses API: history beyond Redis', () => {
       previous = response.id;
     }
     const session = (await bed.redisKeys()).filter(
-      (key) => key.includes(previous?.slice(5, 21) ?? '-') && key.includes(':r2:'),
+      (key) => key.includes(previous?.slice(5, 21) ?? '-') && key.includes(':r:'),
     );
     expect(session).toHaveLength(50);
     await bed.writer.flush();

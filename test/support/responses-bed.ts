@@ -98,7 +98,7 @@ export class ResponsesBed {
   }
 
   async hasCached(responseId: string): Promise<boolean> {
-    return (await this.redisKeys()).some((key) => key.endsWith(`:r2:${responseId}`));
+    return (await this.redisKeys()).some((key) => key.endsWith(`:r:${responseId}`));
   }
 }
 

@@ -27,7 +27,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   constructor(config: AppConfig) {
     const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    // Ours to end (after Prisma disconnects): Prisma must not end the pool `direct` relies on.
+    super({ adapter: new PrismaPg(pool, { disposeExternalPool: false }) });
     this.pool = pool;
     this.target = redactUrl(config.databaseUrl);
     // A pooled connection PostgreSQL drops while idle: the pool discards it and opens another when
@@ -66,9 +67,10 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     clearTimeout(this.retryTimer);
     for (const drain of this.drains.splice(0)) await drain();
     await this.$disconnect();
+    if (!this.pool.ended) await this.pool.end();
   }
 
-  /** Round trip of `SELECT 1`, bounded by a timeout. */
+  /** Round trip of `SELECT 1` (through the same pool as `direct`), bounded by a timeout. */
   async check(): Promise<DatabaseCheck> {
     const started = process.hrtime.bigint();
     let timer: NodeJS.Timeout | undefined;
@@ -103,9 +105,16 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
 /** One line saying why PostgreSQL could not be used (Prisma wraps driver errors in a long message). */
 export function describeDatabaseError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const driverMessage = /Message: `([^`]+)`/.exec(error.message)?.[1];
+  const { message, errors, name } = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown;
+    errors?: unknown;
+    name?: unknown;
+  };
+  // pg tries every address of a host name; when all fail it throws them together, with no message.
+  if (Array.isArray(errors) && errors.length > 0) return [...new Set(errors.map(describeDatabaseError))].join('; ');
+  if (typeof message !== 'string') return String(error);
+  const driverMessage = /Message: `([^`]+)`/.exec(message)?.[1];
   if (driverMessage) return driverMessage;
-  const lines = error.message.split('\n').map((line) => line.trim());
-  return lines.filter((line) => line !== '').pop() ?? error.name;
+  const lines = message.split('\n').map((line) => line.trim());
+  return lines.filter((line) => line !== '').pop() ?? String(name);
 }

@@ -1,6 +1,5 @@
 import Redis from 'ioredis';
 import { CacheKeys } from './cache-keys';
-import { fromCachedFields } from './cached-response';
 import { sessionTag, tagOfResponseId } from './ids';
 import { StoredResponse } from './stored-response';
 
@@ -71,7 +70,7 @@ export class CacheInspector {
     const overview: NamespaceOverview = {
       prefix: this.keys.prefix,
       sessions: counted.filter((key) => key.endsWith(':s')).length,
-      responses: counted.filter((key) => this.keys.isResponse(key)).length,
+      responses: counted.filter((key) => key.includes(':r:')).length,
       other: 0,
       truncated,
       ttl_seconds: { up_to_10: 0, up_to_30: 0, up_to_60: 0, up_to_300: 0, longer: 0, none: 0 },
@@ -102,7 +101,7 @@ export class CacheInspector {
     const pipeline = this.redis.pipeline();
     pipeline.ttl(sessionKey);
     pipeline.memory('USAGE', sessionKey);
-    for (const key of responseKeys) pipeline.hmget(key, 'd', 'c').ttl(key).memory('USAGE', key);
+    for (const key of responseKeys) pipeline.hget(key, 'd').ttl(key).memory('USAGE', key);
     const results = ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? null : value));
 
     const view: SessionView = {
@@ -113,10 +112,9 @@ export class CacheInspector {
       responses: [],
     };
     responseKeys.forEach((_, index) => {
-      const [fields, ttl, memory] = results.slice(2 + index * 3, 5 + index * 3);
-      const [meta, content] = (fields ?? []) as Array<string | null>;
-      if (typeof meta !== 'string' || typeof content !== 'string') return;
-      const response = fromCachedFields(meta, content);
+      const [json, ttl, memory] = results.slice(2 + index * 3, 5 + index * 3);
+      if (typeof json !== 'string') return;
+      const response = JSON.parse(json) as StoredResponse;
       view.session_id = response.sessionId;
       view.memory_bytes += Number(memory ?? 0);
       view.responses.push(summarize(response, Number(ttl), memory === null ? null : Number(memory), withContent));

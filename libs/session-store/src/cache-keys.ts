@@ -1,18 +1,17 @@
 /**
  * Redis layout, all under REDIS_KEY_PREFIX with the session tag as hash tag, so one session
  * lives in one Cluster slot:
- *   <prefix>:{<tag>}:r2:<response id>  HASH  c = content JSON (input then output items),
- *                                            d = the rest of the response as JSON (see cached-response.ts),
+ *   <prefix>:{<tag>}:r:<response id>   HASH  d = response JSON, c = its history items JSON (input then
+ *                                            output, also inside d: a chain walk parses only these),
  *                                            p = parent id, o = owner hash, s = session id
  *   <prefix>:{<tag>}:s                 ZSET  response ids scored by creation time (the per-session cap)
- * `r2` because the layout changed (content apart, so a chain walk parses only content): replicas
- * of the earlier version read `:r:` keys only, so the two never misread each other's entries.
+ * Entries without c and s (written by versions before them) are still read, from d.
  */
 export class CacheKeys {
   constructor(readonly prefix: string) {}
 
   responsePrefix(tag: string): string {
-    return `${this.prefix}:{${tag}}:r2:`;
+    return `${this.prefix}:{${tag}}:r:`;
   }
 
   response(tag: string, id: string): string {
@@ -21,10 +20,6 @@ export class CacheKeys {
 
   session(tag: string): string {
     return `${this.prefix}:{${tag}}:s`;
-  }
-
-  isResponse(key: string): boolean {
-    return key.includes('}:r2:');
   }
 
   /** SCAN pattern of every key of the namespace. */

@@ -5,29 +5,32 @@
 
 /**
  * Walks parent links from ARGV[2] for ARGV[3]'s owner, refreshing TTLs on the way. Returns
- * { each found response's content JSON newest first, id where the walk stopped ('' when it
- * reached the root), the session id of the first one found (nil when none was) }.
+ * { each found response's history items JSON newest first, id where the walk stopped ('' when it
+ * reached the root), the session id of the first one found (nil when none was or it has none),
+ * the positions (1-based) of entries that have no history field, whose whole response JSON was
+ * returned instead }.
  */
 export const CHAIN_SCRIPT = `
 local rprefix, id, owner = ARGV[1], ARGV[2], ARGV[3]
 local ttl, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
-local found, session = {}, false
+local found, whole, session = {}, {}, false
 while id ~= '' and #found < limit do
   local key = rprefix .. id
-  local v = redis.call('HMGET', key, 'c', 'p', 'o', 's')
-  if not v[1] or v[3] ~= owner then break end
+  local v = redis.call('HMGET', key, 'c', 'p', 'o', 's', 'd')
+  if not (v[1] or v[5]) or v[3] ~= owner then break end
   redis.call('EXPIRE', key, ttl)
   if #found == 0 then session = v[4] end
-  found[#found + 1] = v[1]
+  found[#found + 1] = v[1] or v[5]
+  if not v[1] then whole[#whole + 1] = #found end
   id = v[2]
 end
 if #found > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-return { found, id, session }
+return { found, id, session, whole }
 `;
 
 /**
- * Stores responses (ARGV[4..] in sevens: id, parent, owner, session id, meta JSON, content JSON,
- * created-ms), then drops the oldest beyond ARGV[3] per session. Returns how many were dropped.
+ * Stores responses (ARGV[4..] in sevens: id, parent, owner, session id, response JSON, history
+ * items JSON, created-ms), then drops the oldest beyond ARGV[3] per session. Returns how many were dropped.
  */
 export const SAVE_SCRIPT = `
 local zkey, rprefix = KEYS[1], ARGV[1]

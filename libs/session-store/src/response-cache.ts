@@ -2,12 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RedisOutcome, RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
-import { contentOf, fromCachedFields, toCachedFields } from './cached-response';
 import { CacheKeys } from './cache-keys';
 import { ConversationItem } from './response-items';
 import { CHAIN_SCRIPT, DELETE_SCRIPT, SAVE_SCRIPT } from './cache-scripts';
 import { tagOfResponseId } from './ids';
-import { StoredResponse } from './stored-response';
+import { historyItems, StoredResponse } from './stored-response';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -18,7 +17,7 @@ declare module 'ioredis' {
       owner: string,
       ttl: number,
       limit: number,
-    ): Result<[string[], string, string | null], Context>;
+    ): Result<[string[], string, string | null, number[]], Context>;
     rscSave(sessionKey: string, ...args: Array<string | number>): Result<number, Context>;
     rscDelete(sessionKey: string, responsePrefix: string, id: string, owner: string): Result<number, Context>;
   }
@@ -74,12 +73,20 @@ export class ResponseCache {
       ),
     );
     if (!outcome.ok) return outcome;
-    const [found, stoppedAt, sessionId] = outcome.value;
+    const [found, stoppedAt, sessionId, whole] = outcome.value;
+    const history = found.map((json) => JSON.parse(json) as ConversationItem[]);
+    // Entries written before the history field existed: their whole response came instead.
+    let session = sessionId;
+    for (const position of whole) {
+      const response = history[position - 1] as unknown as StoredResponse;
+      history[position - 1] = historyItems(response);
+      if (position === 1) session = response.sessionId;
+    }
     return {
       ok: true,
       value: {
-        found: found.map(contentOf),
-        sessionId: found.length > 0 ? sessionId : null,
+        found: history,
+        sessionId: found.length > 0 ? session : null,
         missing: stoppedAt === '' ? null : stoppedAt,
       },
     };
@@ -102,10 +109,15 @@ export class ResponseCache {
     for (const [tag, group] of bySession) {
       // Only the newest `maxPerSession` could survive the cap anyway.
       const kept = group.sort((a, b) => b.createdAt - a.createdAt).slice(0, this.maxPerSession);
-      const args = kept.flatMap((r) => {
-        const { meta, content } = toCachedFields(r);
-        return [r.id, r.previousResponseId ?? '', r.ownerHash, r.sessionId, meta, content, r.createdAt];
-      });
+      const args = kept.flatMap((r) => [
+        r.id,
+        r.previousResponseId ?? '',
+        r.ownerHash,
+        r.sessionId,
+        JSON.stringify(r),
+        JSON.stringify(historyItems(r)),
+        r.createdAt,
+      ]);
       const outcome = await this.redis.attempt('save', (client) =>
         client.rscSave(
           this.keys.session(tag),
@@ -124,12 +136,10 @@ export class ResponseCache {
   async get(id: string, ownerHash: string): Promise<RedisOutcome<StoredResponse | null>> {
     const tag = tagOfResponseId(id);
     if (!tag) return { ok: true, value: null };
-    const outcome = await this.redis.attempt('get', (client) =>
-      client.hmget(this.keys.response(tag, id), 'd', 'c', 'o'),
-    );
+    const outcome = await this.redis.attempt('get', (client) => client.hmget(this.keys.response(tag, id), 'd', 'o'));
     if (!outcome.ok) return outcome;
-    const [meta, content, owner] = outcome.value;
-    return { ok: true, value: meta && content && owner === ownerHash ? fromCachedFields(meta, content) : null };
+    const [json, owner] = outcome.value;
+    return { ok: true, value: json && owner === ownerHash ? (JSON.parse(json) as StoredResponse) : null };
   }
 
   /** Evicts one response of this owner; resolves whether Redis was reachable. */

@@ -38,3 +38,8 @@ export function isResolvable(response: StoredResponse): boolean {
     (response.status === 'completed' || response.status === 'incomplete')
   );
 }
+
+/** What a response adds to a conversation's history: its input items, then its output items. */
+export function historyItems(response: StoredResponse): ConversationItem[] {
+  return response.input.concat(response.output);
+}

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   ConversationItem,
+  historyItems,
   HistorySource,
   isResolvable,
   ResponseCache,
@@ -79,7 +80,7 @@ export class SessionHandler {
       throw previousResponseNotFound(previousResponseId);
     }
     const usable = fetched.slice(0, firstUnusable(fetched));
-    for (const response of usable) newestFirst.push(response.input.concat(response.output));
+    for (const response of usable) newestFirst.push(historyItems(response));
     const source = fromRedis === 0 ? 'db' : usable.length === 0 ? 'hit' : 'partial';
     this.telemetry.recordHistory(source, perLayer);
 
