@@ -14,15 +14,34 @@ import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { report, saturationLines } from './report';
+import { latencySection, report, saturationLines, streamingSection } from './report';
 
 const QUICK = process.argv.includes('--quick');
 /** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
 const PROFILE = process.argv.includes('--profile');
-/** --saturation: only the saturation runs (with CPU per request), longer; the probe for optimisation work. */
-const SATURATION_ONLY = process.argv.includes('--saturation');
-const PLAN = SATURATION_ONLY
-  ? { rates: [], segmentMs: 0, rounds: 3, coldMaxRate: 0, saturationMs: 5000, streamRate: 0, rows: 0 }
+/**
+ * Probes for optimisation work: --saturation, --latency [--rates=1000,2000] and --streaming (combinable)
+ * run only those parts, in longer segments, and print their tables; --scenarios=a,b narrows them.
+ */
+const PROBES = {
+  saturation: process.argv.includes('--saturation'),
+  latency: process.argv.includes('--latency'),
+  streaming: process.argv.includes('--streaming'),
+};
+const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming;
+const PROBE_RATES = (process.argv.find((arg) => arg.startsWith('--rates='))?.slice('--rates='.length) ?? '1000')
+  .split(',')
+  .map(Number);
+const PLAN = PROBING
+  ? {
+      rates: PROBES.latency ? PROBE_RATES : [],
+      segmentMs: 5000,
+      rounds: 3,
+      coldMaxRate: 1000,
+      saturationMs: PROBES.saturation ? 5000 : 0,
+      streamRate: PROBES.streaming ? 200 : 0,
+      rows: 0,
+    }
   : QUICK
     ? { rates: [500], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
     : {
@@ -39,30 +58,26 @@ const WARMUP = { rate: 500, ms: QUICK ? 1500 : 4000 };
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
-/** --scenarios=a,b (with --saturation): only these, e.g. to profile one path. */
-const SATURATION_SCENARIOS = ((): ScenarioName[] => {
-  const all: ScenarioName[] = ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'];
+const SCENARIOS = {
+  latency: ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm', 'service-cold'],
+  saturation: ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'],
+  streaming: ['direct-stream', 'floor-stream', 'service-stream'],
+} as const;
+type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS][number];
+/** --scenarios=a,b: only these (within the parts that run), e.g. to profile one path. */
+const CHOSEN = ((): ReadonlySet<string> | null => {
   const chosen = process.argv.find((arg) => arg.startsWith('--scenarios='))?.slice('--scenarios='.length);
-  if (!chosen) return all;
-  const names = chosen.split(',');
-  const unknown = names.filter((name) => !all.includes(name as ScenarioName));
-  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${all.join(', ')}`);
-  return names as ScenarioName[];
+  if (!chosen) return null;
+  const known = new Set<string>(Object.values(SCENARIOS).flat());
+  const unknown = chosen.split(',').filter((name) => !known.has(name));
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
+  return new Set(chosen.split(','));
 })();
+const chosen = (names: readonly ScenarioName[]): ScenarioName[] =>
+  names.filter((name) => CHOSEN === null || CHOSEN.has(name));
 /** More warm continuations per second than the service manages at saturation here (sizes the fixtures). */
 const SATURATION_CEILING = 3000;
-
-type ScenarioName =
-  | 'direct-1'
-  | 'floor-1'
-  | 'service-new'
-  | 'direct-10'
-  | 'floor-10'
-  | 'service-warm'
-  | 'service-cold'
-  | 'direct-stream'
-  | 'floor-stream'
-  | 'service-stream';
 
 const BEGAN = performance.now();
 
@@ -194,44 +209,55 @@ async function main(): Promise<void> {
       await fixedRate(targets[name], WARMUP.rate, WARMUP.ms);
     }
 
+    /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */
+    const measure = async (name: ScenarioName, run: () => Promise<LoadResult>): Promise<LoadResult> => {
+      await gateway.settle();
+      const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
+      const cpuBefore = await inFront.cpuSeconds();
+      const result = await run();
+      result.cpuSeconds = (await inFront.cpuSeconds()) - cpuBefore;
+      return result;
+    };
+
     const latency: Record<string, Record<string, LoadResult>> = {};
     for (const rate of PLAN.rates) {
-      const names: ScenarioName[] = ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'];
-      if (rate <= PLAN.coldMaxRate) names.push('service-cold');
+      const names = chosen(SCENARIOS.latency).filter((name) => name !== 'service-cold' || rate <= PLAN.coldMaxRate);
       latency[rate] = {};
       for (let round = 0; round < PLAN.rounds; round += 1) {
         for (const name of shuffled(names)) {
           log(`rate ${rate}/s round ${round + 1}: ${name}`);
-          await gateway.settle();
-          merge(latency[rate], name, await fixedRate(targets[name], rate, PLAN.segmentMs));
+          merge(latency[rate], name, await measure(name, () => fixedRate(targets[name], rate, PLAN.segmentMs)));
         }
       }
     }
 
     const saturation: Record<string, LoadResult> = {};
-    for (let round = 0; round < PLAN.rounds; round += 1) {
-      for (const name of shuffled(SATURATION_SCENARIOS)) {
+    for (let round = 0; round < PLAN.rounds && PLAN.saturationMs > 0; round += 1) {
+      for (const name of shuffled(chosen(SCENARIOS.saturation))) {
         log(`saturation round ${round + 1}: ${name}`);
-        await gateway.settle();
-        const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
-        const cpuBefore = await inFront.cpuSeconds();
-        const result = await saturate(targets[name], CONCURRENCY, PLAN.saturationMs);
-        result.cpuSeconds = (await inFront.cpuSeconds()) - cpuBefore;
-        merge(saturation, name, result);
+        merge(saturation, name, await measure(name, () => saturate(targets[name], CONCURRENCY, PLAN.saturationMs)));
       }
-    }
-    if (SATURATION_ONLY) {
-      console.log(saturationLines(saturation).lines.join('\n'));
-      return;
     }
 
     const streaming: Record<string, LoadResult> = {};
-    for (let round = 0; round < PLAN.rounds; round += 1) {
-      for (const name of shuffled<ScenarioName>(['direct-stream', 'floor-stream', 'service-stream'])) {
+    for (let round = 0; round < PLAN.rounds && PLAN.streamRate > 0; round += 1) {
+      for (const name of shuffled(chosen(SCENARIOS.streaming))) {
         log(`streaming round ${round + 1}: ${name}`);
-        await gateway.settle();
-        merge(streaming, name, await fixedRate(targets[name], PLAN.streamRate, PLAN.segmentMs, true));
+        merge(
+          streaming,
+          name,
+          await measure(name, () => fixedRate(targets[name], PLAN.streamRate, PLAN.segmentMs, true)),
+        );
       }
+    }
+    if (PROBING) {
+      const sections = [
+        ...(PROBES.latency ? latencySection(latency, false).lines : []),
+        ...(PROBES.saturation ? saturationLines(saturation).lines : []),
+        ...(PROBES.streaming ? streamingSection(streaming).lines : []),
+      ];
+      console.log(sections.join('\n'));
+      return;
     }
     const rssAfterLoad = await gateway.rssBytes();
 

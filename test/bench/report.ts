@@ -39,7 +39,7 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 export function report(input: BenchInput): { json: Record<string, unknown>; markdown: string } {
   const lines: string[] = [];
-  const targets: Array<{ target: string; measured: string; met: boolean }> = [];
+  const targets: Target[] = [];
   const json: Record<string, unknown> = {
     date: new Date().toISOString(),
     quick: input.quick,
@@ -53,47 +53,10 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     '',
   );
 
-  const latencyJson: Record<string, unknown> = {};
-  for (const [rate, scenarios] of Object.entries(input.latency)) {
-    lines.push(
-      `### Fixed rate ${rate} req/s (latency in µs from when each request was due; upstream answers after 20 ms)`,
-      '',
-    );
-    lines.push(
-      '| scenario | p50 | p95 | p99 | added p50 | added p95 | added p99 | ok / sent | errors |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    );
-    const rows: Record<string, unknown> = {};
-    for (const [name, result] of Object.entries(scenarios)) {
-      const q = percentiles(result.latency);
-      const baseName = BASELINE[name];
-      const base = baseName ? scenarios[baseName] : undefined;
-      const extra = base ? added(q, percentiles(base.latency)) : undefined;
-      rows[name] = { ...q, added: extra ?? null, ok: result.ok, sent: result.sent, errors: result.errors };
-      lines.push(
-        `| ${name} | ${us(q.p50)} | ${us(q.p95)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p95) : '-'} | ${extra ? us(extra.p99) : '-'} | ${result.ok} / ${result.sent} | ${result.errors} |`,
-      );
-    }
-    latencyJson[rate] = rows;
-    lines.push('');
-    const warm = rows['service-warm'] as { added: Quantiles } | undefined;
-    const floor = rows['floor-10'] as { added: Quantiles } | undefined;
-    if ((rate === '1000' || (rate === '500' && input.quick)) && warm?.added && floor?.added) {
-      for (const quantile of ['p50', 'p99'] as const) {
-        const [service, floorAdded] = [warm.added[quantile], floor.added[quantile]];
-        const measured = ratio(service, floorAdded);
-        targets.push({
-          target: `added latency, 10-turn chains from warm Redis, ≤ 2× the floor’s at ${quantile} (${rate} req/s)`,
-          measured:
-            floorAdded > 0
-              ? `${measured}× (${us(service)} µs vs ${us(floorAdded)} µs)`
-              : `${us(service)} µs vs the floor’s ${us(floorAdded)} µs (no ratio: the floor’s is within noise of direct)`,
-          met: measured <= 2,
-        });
-      }
-    }
-  }
-  json.latency = latencyJson;
+  const latencyPart = latencySection(input.latency, input.quick);
+  lines.push(...latencyPart.lines);
+  targets.push(...latencyPart.targets);
+  json.latency = latencyPart.json;
 
   const saturationTable = saturationLines(input.saturation);
   lines.push(...saturationTable.lines);
@@ -118,39 +81,10 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     service_warm_over_floor: warmRatio,
   };
 
-  lines.push(
-    '### Streaming (µs; first byte / last byte)',
-    '',
-    '| scenario | TTFB p50 | TTFB p99 | added TTFB p50 | added TTFB p99 | TTLB p50 | TTLB p99 | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-  );
-  const streamJson: Record<string, unknown> = {};
-  const firstByte = (name: string) => {
-    const result = input.streaming[name];
-    return result?.firstByte ? percentiles(result.firstByte) : undefined;
-  };
-  const direct = firstByte('direct-stream');
-  for (const [name, result] of Object.entries(input.streaming)) {
-    const ttfb = firstByte(name);
-    const ttlb = percentiles(result.latency);
-    const extra = ttfb && direct && name !== 'direct-stream' ? added(ttfb, direct) : undefined;
-    streamJson[name] = { ttfb, ttlb, added_ttfb: extra ?? null, errors: result.errors };
-    lines.push(
-      `| ${name} | ${ttfb ? us(ttfb.p50) : '-'} | ${ttfb ? us(ttfb.p99) : '-'} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${us(ttlb.p50)} | ${us(ttlb.p99)} | ${result.errors} |`,
-    );
-  }
-  lines.push('');
-  const serviceTtfb = streamJson['service-stream'] as { added_ttfb: Quantiles | null } | undefined;
-  const floorTtfb = streamJson['floor-stream'] as { added_ttfb: Quantiles | null } | undefined;
-  if (serviceTtfb?.added_ttfb && floorTtfb?.added_ttfb) {
-    const r = ratio(serviceTtfb.added_ttfb.p50, floorTtfb.added_ttfb.p50);
-    targets.push({
-      target: 'streaming first-byte added latency ≤ 2× the floor’s (p50)',
-      measured: `${r}× (${us(serviceTtfb.added_ttfb.p50)} µs vs ${us(floorTtfb.added_ttfb.p50)} µs)`,
-      met: r <= 2,
-    });
-  }
-  json.streaming = streamJson;
+  const streamingPart = streamingSection(input.streaming);
+  lines.push(...streamingPart.lines);
+  targets.push(...streamingPart.targets);
+  json.streaming = streamingPart.json;
 
   lines.push(
     '### Micro-benchmarks',
@@ -218,11 +152,115 @@ export function saturationLines(saturation: Record<string, LoadResult>): {
   for (const [name, result] of Object.entries(saturation)) {
     const q = percentiles(result.latency);
     throughput[name] = Math.round(result.ok / result.seconds);
-    if (result.cpuSeconds !== undefined)
-      cpuPerRequest[name] = Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
+    const cpu = cpuPerRequestOf(result);
+    if (cpu !== undefined) cpuPerRequest[name] = cpu;
     lines.push(
       `| ${name} | ${throughput[name]} | ${us(q.p50)} | ${us(q.p99)} | ${cpuPerRequest[name] ?? '-'} | ${result.errors} |`,
     );
   }
   return { lines, throughput, cpuPerRequest };
+}
+
+type Target = { target: string; measured: string; met: boolean };
+interface Section {
+  lines: string[];
+  json: Record<string, unknown>;
+  targets: Target[];
+}
+
+/** Fixed-rate tables, one per rate: latency, added latency against direct, and CPU per request. */
+export function latencySection(latency: Record<string, Record<string, LoadResult>>, quick: boolean): Section {
+  const lines: string[] = [];
+  const targets: Target[] = [];
+  const json: Record<string, unknown> = {};
+  for (const [rate, scenarios] of Object.entries(latency)) {
+    lines.push(
+      `### Fixed rate ${rate} req/s (latency in µs from when each request was due; upstream answers after 20 ms)`,
+      '',
+      '| scenario | p50 | p95 | p99 | added p50 | added p95 | added p99 | CPU µs per request | ok / sent | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    const rows: Record<string, unknown> = {};
+    for (const [name, result] of Object.entries(scenarios)) {
+      const q = percentiles(result.latency);
+      const baseName = BASELINE[name];
+      const base = baseName ? scenarios[baseName] : undefined;
+      const extra = base ? added(q, percentiles(base.latency)) : undefined;
+      const cpu = cpuPerRequestOf(result);
+      rows[name] = {
+        ...q,
+        added: extra ?? null,
+        cpu_us_per_request: cpu ?? null,
+        ok: result.ok,
+        sent: result.sent,
+        errors: result.errors,
+      };
+      lines.push(
+        `| ${name} | ${us(q.p50)} | ${us(q.p95)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p95) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu === undefined ? '-' : us(cpu)} | ${result.ok} / ${result.sent} | ${result.errors} |`,
+      );
+    }
+    json[rate] = rows;
+    lines.push('');
+    const warm = rows['service-warm'] as { added: Quantiles | null } | undefined;
+    const floor = rows['floor-10'] as { added: Quantiles | null } | undefined;
+    if ((rate === '1000' || (rate === '500' && quick)) && warm?.added && floor?.added) {
+      for (const quantile of ['p50', 'p99'] as const) {
+        const [service, floorAdded] = [warm.added[quantile], floor.added[quantile]];
+        const measured = ratio(service, floorAdded);
+        targets.push({
+          target: `added latency, 10-turn chains from warm Redis, ≤ 2× the floor’s at ${quantile} (${rate} req/s)`,
+          measured:
+            floorAdded > 0
+              ? `${measured}× (${us(service)} µs vs ${us(floorAdded)} µs)`
+              : `${us(service)} µs vs the floor’s ${us(floorAdded)} µs (no ratio: the floor’s is within noise of direct)`,
+          met: measured <= 2,
+        });
+      }
+    }
+  }
+  return { lines, json, targets };
+}
+
+/** Streams: time to first and last byte, added first-byte latency against direct. */
+export function streamingSection(streaming: Record<string, LoadResult>): Section {
+  const lines = [
+    '### Streaming (µs; first byte / last byte)',
+    '',
+    '| scenario | TTFB p50 | TTFB p99 | added TTFB p50 | added TTFB p99 | TTLB p50 | TTLB p99 | CPU µs per request | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const targets: Target[] = [];
+  const json: Record<string, unknown> = {};
+  const firstByte = (name: string) => {
+    const result = streaming[name];
+    return result?.firstByte ? percentiles(result.firstByte) : undefined;
+  };
+  const direct = firstByte('direct-stream');
+  for (const [name, result] of Object.entries(streaming)) {
+    const ttfb = firstByte(name);
+    const ttlb = percentiles(result.latency);
+    const extra = ttfb && direct && name !== 'direct-stream' ? added(ttfb, direct) : undefined;
+    const cpu = cpuPerRequestOf(result);
+    json[name] = { ttfb, ttlb, added_ttfb: extra ?? null, cpu_us_per_request: cpu ?? null, errors: result.errors };
+    lines.push(
+      `| ${name} | ${ttfb ? us(ttfb.p50) : '-'} | ${ttfb ? us(ttfb.p99) : '-'} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${us(ttlb.p50)} | ${us(ttlb.p99)} | ${cpu === undefined ? '-' : us(cpu)} | ${result.errors} |`,
+    );
+  }
+  lines.push('');
+  const serviceTtfb = json['service-stream'] as { added_ttfb: Quantiles | null } | undefined;
+  const floorTtfb = json['floor-stream'] as { added_ttfb: Quantiles | null } | undefined;
+  if (serviceTtfb?.added_ttfb && floorTtfb?.added_ttfb) {
+    const r = ratio(serviceTtfb.added_ttfb.p50, floorTtfb.added_ttfb.p50);
+    targets.push({
+      target: 'streaming first-byte added latency ≤ 2× the floor’s (p50)',
+      measured: `${r}× (${us(serviceTtfb.added_ttfb.p50)} µs vs ${us(floorTtfb.added_ttfb.p50)} µs)`,
+      met: r <= 2,
+    });
+  }
+  return { lines, json, targets };
+}
+
+/** CPU µs the process in front used per request sent, where measured. */
+function cpuPerRequestOf(result: LoadResult): number | undefined {
+  return result.cpuSeconds === undefined ? undefined : Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
 }
