@@ -59,9 +59,28 @@ const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
 const SCENARIOS = {
-  latency: ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm', 'service-cold'],
-  saturation: ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'],
-  streaming: ['direct-stream', 'floor-stream', 'service-stream'],
+  latency: [
+    'direct-1',
+    'floor-1',
+    'nest-floor-1',
+    'service-new',
+    'direct-10',
+    'floor-10',
+    'nest-floor-10',
+    'service-warm',
+    'service-cold',
+  ],
+  saturation: [
+    'direct-1',
+    'floor-1',
+    'nest-floor-1',
+    'service-new',
+    'direct-10',
+    'floor-10',
+    'nest-floor-10',
+    'service-warm',
+  ],
+  streaming: ['direct-stream', 'floor-stream', 'nest-floor-stream', 'service-stream'],
 } as const;
 type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS][number];
 /** --scenarios=a,b: only these (within the parts that run), e.g. to profile one path. */
@@ -108,7 +127,12 @@ async function main(): Promise<void> {
   await createDatabase(adminUrl, database);
   try {
     await migrate(databaseUrl);
-    const [mockPort, floorPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+    const [mockPort, floorPort, nestFloorPort, gatewayPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const mock = BenchProcess.start(
       'mock-llm',
       ENTRY.mock,
@@ -119,6 +143,13 @@ async function main(): Promise<void> {
       'floor',
       ENTRY.floor,
       { FLOOR_PORT: String(floorPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` },
+      logDir,
+    );
+    // The same passthrough inside NestJS: what the framework's request pipeline alone costs.
+    const nestFloor = BenchProcess.start(
+      'nest-floor',
+      ENTRY.nestFloor,
+      { FLOOR_PORT: String(nestFloorPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` },
       logDir,
     );
     const gatewayEnv = {
@@ -133,9 +164,10 @@ async function main(): Promise<void> {
     };
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
-    processes.push(mock, floor, gateway);
+    processes.push(mock, floor, nestFloor, gateway);
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
     await floor.waitForHttp(`http://127.0.0.1:${floorPort}/health`);
+    await nestFloor.waitForHttp(`http://127.0.0.1:${nestFloorPort}/health`);
     await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
 
     // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the
@@ -156,6 +188,7 @@ async function main(): Promise<void> {
 
     const mockOrigin = `http://127.0.0.1:${mockPort}`;
     const floorOrigin = `http://127.0.0.1:${floorPort}`;
+    const nestFloorOrigin = `http://127.0.0.1:${nestFloorPort}`;
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const oneTurn = JSON.stringify({
@@ -182,6 +215,7 @@ async function main(): Promise<void> {
     const targets: Record<ScenarioName, Target> = {
       'direct-1': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'floor-1': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
+      'nest-floor-1': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'service-new': {
         origin: gatewayOrigin,
         path: '/v1/responses',
@@ -190,10 +224,17 @@ async function main(): Promise<void> {
       },
       'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      'nest-floor-10': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'service-warm': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
       'service-cold': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(coldHeads) },
       'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
       'floor-stream': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
+      'nest-floor-stream': {
+        origin: nestFloorOrigin,
+        path: '/v1/chat/completions',
+        headers: auth,
+        body: () => chatStream,
+      },
       'service-stream': {
         origin: gatewayOrigin,
         path: '/v1/responses',
@@ -205,14 +246,20 @@ async function main(): Promise<void> {
     // Long enough for V8 to have optimised the hot paths: a freshly started service spends about twice
     // the CPU per request for its first few thousand requests, which is not what a running one costs.
     log('warming up');
-    for (const name of ['direct-1', 'floor-1', 'service-new', 'direct-10', 'floor-10', 'service-warm'] as const) {
+    for (const name of SCENARIOS.saturation) {
       await fixedRate(targets[name], WARMUP.rate, WARMUP.ms);
     }
 
     /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */
     const measure = async (name: ScenarioName, run: () => Promise<LoadResult>): Promise<LoadResult> => {
       await gateway.settle();
-      const inFront = name.startsWith('service') ? gateway : name.startsWith('floor') ? floor : mock;
+      const inFront = name.startsWith('service')
+        ? gateway
+        : name.startsWith('nest-floor')
+          ? nestFloor
+          : name.startsWith('floor')
+            ? floor
+            : mock;
       const cpuBefore = await inFront.cpuSeconds();
       const result = await run();
       result.cpuSeconds = (await inFront.cpuSeconds()) - cpuBefore;

@@ -86,4 +86,5 @@ export const ENTRY = {
   gateway: ['dist/apps/gateway/src/main.js'],
   mock: ['dist/apps/mock-llm/src/main.js'],
   floor: ['--import', 'tsx', 'test/bench/floor-proxy.ts'],
+  nestFloor: ['--import', 'tsx', 'test/bench/nest-floor.ts'],
 };
