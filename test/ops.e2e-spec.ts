@@ -147,6 +147,7 @@ describe('stats, metrics, inspection and flush', () => {
     expect(after.history.responses_by_layer.postgres - before.history.responses_by_layer.postgres).toBe(1);
     expect(after.history.backfilled_responses - before.history.backfilled_responses).toBe(1);
     expect(after.spend_log.rows_written).toBeGreaterThanOrEqual(2);
+    expect(after.spend_log).toMatchObject({ failed_flushes: 0, rows_rejected: 0 });
     expect(after.redis).toMatchObject({ connected: true, errors: 0 });
     expect(after.redis.latency_ms.p50).toBeGreaterThan(0);
     expect(after.redis.latency_ms.p99).toBeGreaterThanOrEqual(after.redis.latency_ms.p50);

@@ -250,16 +250,15 @@ async function main(): Promise<void> {
       await fixedRate(targets[name], WARMUP.rate, WARMUP.ms);
     }
 
+    const inFrontOf: Array<[string, BenchProcess]> = [
+      ['service', gateway],
+      ['nest-floor', nestFloor],
+      ['floor', floor],
+    ];
     /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */
     const measure = async (name: ScenarioName, run: () => Promise<LoadResult>): Promise<LoadResult> => {
       await gateway.settle();
-      const inFront = name.startsWith('service')
-        ? gateway
-        : name.startsWith('nest-floor')
-          ? nestFloor
-          : name.startsWith('floor')
-            ? floor
-            : mock;
+      const inFront = inFrontOf.find(([prefix]) => name.startsWith(prefix))?.[1] ?? mock;
       const cpuBefore = await inFront.cpuSeconds();
       const result = await run();
       result.cpuSeconds = (await inFront.cpuSeconds()) - cpuBefore;

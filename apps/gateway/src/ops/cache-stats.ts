@@ -52,6 +52,7 @@ export class CacheStats {
         queue_depth: writer.queueDepth,
         rows_written: writer.rowsWritten,
         failed_flushes: writer.failedFlushes,
+        rows_rejected: writer.rowsRejected,
         last_flush_at: writer.lastFlushAt === null ? null : new Date(writer.lastFlushAt).toISOString(),
         last_error: writer.lastError,
       },
