@@ -414,7 +414,9 @@ async function rssWithOpenStreams(
     firstBytes += 1;
     response.body.on('error', () => undefined);
   });
-  await Promise.race([Promise.all(opened), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(opened), new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+  clearTimeout(timer); // else it holds the process open for the rest of the 30 s
   const open = firstBytes;
   const bytes = await gateway.rssBytes();
   aborts.forEach((abort) => abort.abort());
