@@ -15,6 +15,7 @@ import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
 import { latencySection, report, saturationLines, streamingSection } from './report';
+import { ScenarioName, SCENARIOS } from './scenarios';
 
 const QUICK = process.argv.includes('--quick');
 /** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
@@ -58,31 +59,6 @@ const WARMUP = { rate: 500, ms: QUICK ? 1500 : 4000 };
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
-const SCENARIOS = {
-  latency: [
-    'direct-1',
-    'floor-1',
-    'nest-floor-1',
-    'service-new',
-    'direct-10',
-    'floor-10',
-    'nest-floor-10',
-    'service-warm',
-    'service-cold',
-  ],
-  saturation: [
-    'direct-1',
-    'floor-1',
-    'nest-floor-1',
-    'service-new',
-    'direct-10',
-    'floor-10',
-    'nest-floor-10',
-    'service-warm',
-  ],
-  streaming: ['direct-stream', 'floor-stream', 'nest-floor-stream', 'service-stream'],
-} as const;
-type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS][number];
 /** --scenarios=a,b: only these (within the parts that run), e.g. to profile one path. */
 const CHOSEN = ((): ReadonlySet<string> | null => {
   const chosen = process.argv.find((arg) => arg.startsWith('--scenarios='))?.slice('--scenarios='.length);

@@ -8,11 +8,9 @@ import { Controller, Get, Module, Post, Req, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { Agent, request } from 'undici';
+import { forward, UPSTREAM } from './passthrough';
 
-const upstream = process.env.FLOOR_UPSTREAM ?? 'http://127.0.0.1:4000';
 const port = Number(process.env.FLOOR_PORT ?? 8091);
-const agent = new Agent({ keepAliveTimeout: 30_000, connections: null });
 
 @Controller()
 class PassthroughController {
@@ -22,20 +20,8 @@ class PassthroughController {
   }
 
   @Post('*')
-  async forward(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const response = await request(`${upstream}${req.url}`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: {
-        'content-type': 'application/json',
-        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-      },
-      body: req.body as Buffer,
-    });
-    void reply
-      .status(response.statusCode)
-      .header('content-type', String(response.headers['content-type'] ?? 'application/json'));
-    return response.body;
+  forward(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return forward(req, reply);
   }
 }
 
@@ -53,7 +39,7 @@ async function main(): Promise<void> {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   await app.listen(port, '127.0.0.1');
-  console.log(`nest floor proxy on ${port} -> ${upstream}`);
+  console.log(`nest floor proxy on ${port} -> ${UPSTREAM}`);
 }
 
 main().catch((error: unknown) => {

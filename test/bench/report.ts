@@ -1,5 +1,6 @@
 import { LoadResult, percentiles } from './load';
 import { ChainResolution, DatabaseFallback, WriterThroughput } from './micro';
+import { SCENARIO_ORDER } from './scenarios';
 
 export interface BenchInput {
   quick: boolean;
@@ -279,22 +280,6 @@ export function streamingSection(streaming: Record<string, LoadResult>): Section
 function cpuPerRequestOf(result: LoadResult): number | undefined {
   return result.cpuSeconds === undefined ? undefined : Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
 }
-
-const SCENARIO_ORDER = [
-  'direct-1',
-  'floor-1',
-  'nest-floor-1',
-  'service-new',
-  'direct-10',
-  'floor-10',
-  'nest-floor-10',
-  'service-warm',
-  'service-cold',
-  'direct-stream',
-  'floor-stream',
-  'nest-floor-stream',
-  'service-stream',
-];
 
 /** Table rows in one order whatever order the (shuffled) segments ran in. */
 function inScenarioOrder(results: Record<string, LoadResult>): Array<[string, LoadResult]> {
