@@ -30,9 +30,14 @@ const PROBES = {
   streaming: process.argv.includes('--streaming'),
 };
 const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming;
-const PROBE_RATES = (process.argv.find((arg) => arg.startsWith('--rates='))?.slice('--rates='.length) ?? '1000')
-  .split(',')
-  .map(Number);
+const PROBE_RATES = ((): number[] => {
+  const given = process.argv.find((arg) => arg.startsWith('--rates='))?.slice('--rates='.length) ?? '1000';
+  const rates = given.split(',').map(Number);
+  // A rate that is not a positive number would leave the open-loop generator waiting forever.
+  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0))
+    throw new Error(`--rates=${given}: expected positive requests per second, e.g. --rates=500,1000`);
+  return rates;
+})();
 const PLAN = PROBING
   ? {
       rates: PROBES.latency ? PROBE_RATES : [],
