@@ -53,16 +53,18 @@ describe('health endpoints', () => {
     await redis.stop();
   });
 
-  it('says down with 503 when PostgreSQL is unreachable, while staying live', async () => {
+  it('says degraded (200, it still serves) when PostgreSQL is unreachable, naming the reason', async () => {
     const port = await freePort();
     gateway = await startGateway({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres` });
     const ready = await getJson(`${gateway.url}/health/ready`);
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({
-      status: 'down',
+      status: 'degraded',
+      reasons: [expect.stringContaining('PostgreSQL is unreachable')],
       checks: {
         postgres: { status: 'down', error: `Can't reach database server at 127.0.0.1:${port}` },
         redis: { status: 'up' },
+        spend_log: { status: 'ok' },
       },
     });
     expect((await getJson(`${gateway.url}/health/live`)).status).toBe(200);

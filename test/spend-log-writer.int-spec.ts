@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { PrismaService } from '@app/database';
-import { ResponseRepository, SpendLogWriter } from '@app/session-store';
+import { RedisService } from '@app/redis';
+import { ResponseJournal, ResponseRepository, SpendLogWriter } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { eventually } from './support/eventually';
 import { storedChain, storedResponse } from './support/records';
@@ -17,9 +18,10 @@ interface Harness {
 
 async function harness(env: Record<string, string>): Promise<Harness> {
   const config = new AppConfig({ ...process.env, ...env });
+  const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(repository, config, new Telemetry());
+  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(new RedisService(config, telemetry), config));
   writer.onModuleInit();
   const pg = new Client({ connectionString: config.databaseUrl });
   return {

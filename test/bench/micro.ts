@@ -3,7 +3,13 @@ import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { PrismaService } from '@app/database';
 import { RedisService } from '@app/redis';
-import { ResponseCache, ResponseRepository, SpendLogWriter, StoredResponse } from '@app/session-store';
+import {
+  ResponseCache,
+  ResponseJournal,
+  ResponseRepository,
+  SpendLogWriter,
+  StoredResponse,
+} from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { commandsSentBy } from '../support/redis-monitor';
 import { BENCH_OWNER, chain } from './fixtures';
@@ -98,7 +104,7 @@ export async function writerThroughput(config: AppConfig, rows: number): Promise
   const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(repository, config, telemetry);
+  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(new RedisService(config, telemetry), config));
   const pg = new Client({ connectionString: config.databaseUrl });
   await pg.connect();
   try {

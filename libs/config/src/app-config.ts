@@ -33,6 +33,12 @@ export class AppConfig {
   readonly sessionMaxResponses: number;
   readonly spendLogFlushIntervalMs: number;
   readonly spendLogBatchSize: number;
+  /** Unwritten spend-log rows held at most; at the bound new stored turns are refused (503). */
+  readonly spendLogMaxPending: number;
+  /** The same bound on the unwritten rows' serialized size. */
+  readonly spendLogMaxPendingBytes: number;
+  /** A replica's journal is recovered by the others once its heartbeat is this old. */
+  readonly journalOrphanAfterMs: number;
   readonly bodyLimitBytes: number;
   /** Required (as a bearer token) by the /cache ops endpoints when set. */
   readonly adminApiKey?: string;
@@ -56,6 +62,9 @@ export class AppConfig {
     this.sessionMaxResponses = integerFrom(env, 'SESSION_MAX_RESPONSES', 50, 1, 10_000);
     this.spendLogFlushIntervalMs = integerFrom(env, 'SPEND_LOG_FLUSH_INTERVAL_MS', 10_000, 10, 3_600_000);
     this.spendLogBatchSize = integerFrom(env, 'SPEND_LOG_BATCH_SIZE', 100, 1, 10_000);
+    this.spendLogMaxPending = integerFrom(env, 'SPEND_LOG_MAX_PENDING', 20_000, 1, 10_000_000);
+    this.spendLogMaxPendingBytes = integerFrom(env, 'SPEND_LOG_MAX_PENDING_BYTES', 32 * 1024 * 1024, 1024, 2 ** 40);
+    this.journalOrphanAfterMs = integerFrom(env, 'JOURNAL_ORPHAN_AFTER_MS', 15_000, 1_000, 3_600_000);
     this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
     this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');

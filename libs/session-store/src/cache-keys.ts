@@ -6,6 +6,12 @@
  *                                            p = parent id, o = owner hash, s = session id
  *   <prefix>:{<tag>}:s                 ZSET  response ids scored by creation time (the per-session cap)
  * Entries without c and s (written by versions before them) are still read, from d.
+ *
+ * The durable journal (see ResponseJournal), one per running replica, hash-tagged by replica:
+ *   <prefix>:journals                    SET     ids of the replicas that have a journal
+ *   <prefix>:{j:<replica>}:entries       STREAM  unwritten responses (field r = response JSON); no TTL
+ *   <prefix>:{j:<replica>}:alive         STRING  the replica's heartbeat (expires after JOURNAL_ORPHAN_AFTER_MS)
+ *   <prefix>:{j:<replica>}:claim         STRING  held by the replica recovering an orphaned journal
  */
 export class CacheKeys {
   constructor(readonly prefix: string) {}
@@ -20,6 +26,22 @@ export class CacheKeys {
 
   session(tag: string): string {
     return `${this.prefix}:{${tag}}:s`;
+  }
+
+  get journals(): string {
+    return `${this.prefix}:journals`;
+  }
+
+  journalEntries(replica: string): string {
+    return `${this.prefix}:{j:${replica}}:entries`;
+  }
+
+  journalAlive(replica: string): string {
+    return `${this.prefix}:{j:${replica}}:alive`;
+  }
+
+  journalClaim(replica: string): string {
+    return `${this.prefix}:{j:${replica}}:claim`;
   }
 
   /** SCAN pattern of every key of the namespace. */

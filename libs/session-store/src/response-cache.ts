@@ -94,9 +94,13 @@ export class ResponseCache {
 
   /**
    * Stores responses of one session (a new one, or a back-fill of older ones) and applies the cap.
-   * Resolves false when Redis could not take them (already counted and logged).
+   * Resolves false when Redis could not take them (already counted and logged). `json` serializes a
+   * whole response (callers that already have its JSON pass it on).
    */
-  async save(responses: StoredResponse[]): Promise<boolean> {
+  async save(
+    responses: StoredResponse[],
+    json: (response: StoredResponse) => string = (response) => JSON.stringify(response),
+  ): Promise<boolean> {
     const bySession = new Map<string, StoredResponse[]>();
     for (const response of responses) {
       const tag = tagOfResponseId(response.id);
@@ -114,7 +118,7 @@ export class ResponseCache {
         r.previousResponseId ?? '',
         r.ownerHash,
         r.sessionId,
-        JSON.stringify(r),
+        json(r),
         JSON.stringify(historyItems(r)),
         r.createdAt,
       ]);

@@ -3,6 +3,9 @@ import { Prisma, PrismaService, ResponseRecord } from '@app/database';
 import { ConversationItem, EMPTY_USAGE, ResponseParams } from './response-items';
 import { HistorySource, ResponseStatus, StoredResponse } from './stored-response';
 
+/** One response's INSERT values, in INSERT_COLUMNS order. */
+export type PreparedRow = readonly unknown[];
+
 /** Hard stop for a recursive chain query. */
 const MAX_CHAIN_DEPTH = 100_000;
 
@@ -34,9 +37,18 @@ export class ResponseRepository {
    * cost several times more CPU per row (measured by `npm run bench`), and this runs for every
    * response the service produces.
    */
-  async insertMany(responses: StoredResponse[]): Promise<number> {
-    if (responses.length === 0) return 0;
-    const rows = responses.map(toRow);
+  insertMany(responses: StoredResponse[]): Promise<number> {
+    return this.insertPrepared(responses.map((response) => this.prepare(response)));
+  }
+
+  /** The insert values of one response; throws when its data cannot become SQL (see RowInserter). */
+  prepare(response: StoredResponse): PreparedRow {
+    return toRow(response);
+  }
+
+  /** insertMany for rows already prepared. */
+  async insertPrepared(rows: PreparedRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
     // One array a column: 23 parameters whatever the batch size.
     const columns = INSERT_COLUMNS.map((_, column) => rows.map((row) => row[column]));
     const arrays = INSERT_COLUMNS.map(([, cast], index) => `$${index + 1}${arrayCast(cast)}`).join(',');

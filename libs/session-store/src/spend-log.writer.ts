@@ -2,33 +2,61 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { AppConfig } from '@app/config';
 import { describeDatabaseError } from '@app/database';
 import { Telemetry } from '@app/telemetry';
+import { RateLimitedLogger } from '@app/redis';
+import { ResponseJournal } from './response-journal';
 import { ResponseRepository } from './response-repository';
-import { StoredResponse } from './stored-response';
+import { insertOrSetAside, RefusedRow } from './row-inserter';
+import { isResolvable, StoredResponse } from './stored-response';
 
 export interface SpendLogStats {
   queueDepth: number;
   rowsWritten: number;
   failedFlushes: number;
-  /** Rows PostgreSQL refused on their own (logged with their id); they are not retried. */
+  /** Rows that can never be written (logged with their id): refused by PostgreSQL or not convertible to SQL. */
   rowsRejected: number;
+  /** Spend-only rows (never a stored response) dropped because the queue was at twice its bound. */
+  rowsDropped: number;
   lastFlushAt: number | null;
   lastError: string | null;
+  /** The rows' serialized size, the second bound. */
+  pendingBytes: number;
+  /** Why new stored turns are refused now, or null when they are not. */
+  atCapacity: string | null;
+}
+
+export interface EnqueueOptions {
+  /** The row's serialized size, when the caller has it (else it is measured). */
+  bytes?: number;
+  /** Its entry in this replica's journal, deleted once the row is written. */
+  journalId?: string | null;
+}
+
+interface QueuedRow {
+  response: StoredResponse;
+  bytes: number;
+  journalId: string | null;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
 const SHUTDOWN_FLUSH_DEADLINE_MS = 15_000;
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 /**
  * The delayed writer: every response (stored or not, completed or failed) is queued and written to
  * PostgreSQL in batches every SPEND_LOG_FLUSH_INTERVAL_MS, or as soon as SPEND_LOG_BATCH_SIZE rows wait.
- * Inserts are idempotent; a failed batch stays queued and is retried with backoff; the queue is flushed
- * on shutdown. Until written, rows are readable here (read-your-writes when Redis is down).
+ * Inserts are idempotent; a failed batch stays queued and is retried with backoff; a row that can never
+ * be written is set aside, so it cannot stall the others; the queue is flushed on shutdown. Until
+ * written, rows are readable here (read-your-writes when Redis is down), and stored responses are also
+ * in this replica's journal (durable if the process dies). The queue is bounded (SPEND_LOG_MAX_PENDING
+ * rows, SPEND_LOG_MAX_PENDING_BYTES): at the bound `atCapacity` tells callers to refuse stored turns.
  */
 @Injectable()
 export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SpendLog');
-  private queue: StoredResponse[] = [];
-  private readonly unwritten = new Map<string, StoredResponse>();
+  private readonly dropLog = new RateLimitedLogger(this.logger, DROP_LOG_INTERVAL_MS);
+  private queue: QueuedRow[] = [];
+  private pendingBytes = 0;
+  private readonly unwritten = new Map<string, QueuedRow>();
   private readonly inFlight = new Set<string>();
   private readonly deletedInFlight = new Map<string, number>();
   private flushing?: Promise<void>;
@@ -36,18 +64,20 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private consecutiveFailures = 0;
   private retryAt = 0;
-  private readonly stats_: Omit<SpendLogStats, 'queueDepth'> = {
+  private readonly stats_ = {
     rowsWritten: 0,
     failedFlushes: 0,
     rowsRejected: 0,
-    lastFlushAt: null,
-    lastError: null,
+    rowsDropped: 0,
+    lastFlushAt: null as number | null,
+    lastError: null as string | null,
   };
 
   constructor(
     private readonly repository: ResponseRepository,
     private readonly config: AppConfig,
     private readonly telemetry: Telemetry,
+    private readonly journal: ResponseJournal,
   ) {
     repository.drainBeforeDisconnect(() => this.onApplicationShutdown());
   }
@@ -77,38 +107,88 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       if (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     if (this.queue.length > 0) {
-      const ids = this.queue.map((row) => row.id).join(', ');
-      this.logger.error(`Shutdown: ${this.queue.length} spend-log rows could not be written: ${ids}`);
+      const ids = this.queue.map(({ response }) => response.id).join(', ');
+      const journaled = this.queue.filter(({ journalId }) => journalId !== null).length;
+      this.logger.error(
+        `Shutdown: ${this.queue.length} spend-log rows could not be written (${journaled} are kept in the journal ` +
+          `for another replica to recover): ${ids}`,
+      );
     }
+    await this.journal.retire(this.queue.length === 0);
   }
 
-  enqueue(response: StoredResponse): void {
+  /**
+   * Queues a row. Resolves false only for a row that is not a stored response when the queue is at
+   * twice its bound (memory stays bounded; stored responses are refused before they exist instead).
+   */
+  enqueue(response: StoredResponse, options: EnqueueOptions = {}): boolean {
+    const bytes = options.bytes ?? serializedSize(response);
+    if (!isResolvable(response) && this.beyondHardLimit()) {
+      this.stats_.rowsDropped += 1;
+      this.dropLog.warn(`Spend-log queue is at twice its bound: row ${response.id} (${response.status}) is dropped`);
+      return false;
+    }
     if (this.closing) {
       // A request cut off by the shutdown finishing late: try to write it before the disconnect.
       this.logger.warn(`Spend-log row ${response.id} arrived during shutdown; writing it now`);
       void this.flush();
     }
-    this.queue.push(response);
-    this.unwritten.set(response.id, response);
+    const queued: QueuedRow = { response, bytes, journalId: options.journalId ?? null };
+    this.queue.push(queued);
+    this.pendingBytes += bytes;
+    this.unwritten.set(response.id, queued);
     this.telemetry.spendLogQueueDepth.set(this.queue.length);
     if (this.queue.length >= this.config.spendLogBatchSize) void this.flush();
+    return true;
+  }
+
+  /** The journal entry of a queued row arrived after the row; deleted at once if the row is written. */
+  attachJournal(id: string, journalId: string): void {
+    const queued = this.unwritten.get(id);
+    if (queued) queued.journalId = journalId;
+    else this.journal.remove([journalId]);
+  }
+
+  /** Why stored turns must be refused now (the queue is at its bound), or null. */
+  get atCapacity(): string | null {
+    if (this.queue.length >= this.config.spendLogMaxPending) {
+      return `${this.queue.length} spend-log rows wait for PostgreSQL (SPEND_LOG_MAX_PENDING=${this.config.spendLogMaxPending})`;
+    }
+    if (this.pendingBytes >= this.config.spendLogMaxPendingBytes) {
+      return `${this.pendingBytes} bytes of spend-log rows wait for PostgreSQL (SPEND_LOG_MAX_PENDING_BYTES=${this.config.spendLogMaxPendingBytes})`;
+    }
+    return null;
+  }
+
+  /** PostgreSQL answered elsewhere: a batch waiting out its backoff is retried now. */
+  retrySoon(): void {
+    if (this.queue.length === 0 || this.retryAt <= Date.now()) return;
+    this.retryAt = 0;
+    void this.flush();
+  }
+
+  private beyondHardLimit(): boolean {
+    return (
+      this.queue.length >= 2 * this.config.spendLogMaxPending ||
+      this.pendingBytes >= 2 * this.config.spendLogMaxPendingBytes
+    );
   }
 
   /** A queued or in-flight row, not yet confirmed in PostgreSQL. */
   find(id: string): StoredResponse | undefined {
-    return this.unwritten.get(id);
+    return this.unwritten.get(id)?.response;
   }
 
   /** Applies a DELETE to a row that is not written yet (or is being written right now). */
   markDeleted(id: string, at: number): void {
-    const row = this.unwritten.get(id);
+    const row = this.unwritten.get(id)?.response;
     if (!row) return;
     row.deletedAt = at;
     if (this.inFlight.has(id)) this.deletedInFlight.set(id, at);
   }
 
   stats(): SpendLogStats {
-    return { queueDepth: this.queue.length, ...this.stats_ };
+    return { queueDepth: this.queue.length, ...this.stats_, pendingBytes: this.pendingBytes, atCapacity: this.atCapacity };
   }
 
   /** Writes every queued row (in batches); a failure keeps the rows queued for a later retry. */
@@ -120,57 +200,35 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && Date.now() >= this.retryAt) {
       const batch = this.queue.slice(0, this.config.spendLogBatchSize);
-      batch.forEach((row) => this.inFlight.add(row.id));
-      let refused: Array<{ row: StoredResponse; reason: string }>;
+      const rows = batch.map(({ response }) => response);
+      rows.forEach((row) => this.inFlight.add(row.id));
+      let refused: RefusedRow[];
       try {
-        refused = await this.insertBatch(batch);
+        refused = await insertOrSetAside(this.repository, rows);
       } catch (error) {
         this.onFailure(error, batch.length);
         return;
       } finally {
-        batch.forEach((row) => this.inFlight.delete(row.id));
+        rows.forEach((row) => this.inFlight.delete(row.id));
       }
       for (const { row, reason } of refused) {
-        this.logger.error(`PostgreSQL refused spend-log row ${row.id} (${reason}); it is set aside, not retried`);
+        this.logger.error(`Spend-log row ${row.id} cannot be written (${reason}); it is set aside, not retried`);
       }
       this.queue = this.queue.slice(batch.length);
+      this.pendingBytes -= batch.reduce((sum, { bytes }) => sum + bytes, 0);
+      this.journal.remove(batch.flatMap(({ journalId }) => (journalId === null ? [] : [journalId])));
       this.telemetry.spendLogQueueDepth.set(this.queue.length);
       this.telemetry.spendLogRowsWritten.inc(batch.length - refused.length);
       if (refused.length > 0) this.telemetry.spendLogRowsFailed.inc(refused.length);
-      for (const row of batch) {
-        if (this.unwritten.get(row.id) === row) this.unwritten.delete(row.id);
+      for (const queued of batch) {
+        if (this.unwritten.get(queued.response.id) === queued) this.unwritten.delete(queued.response.id);
       }
       this.stats_.rowsWritten += batch.length - refused.length;
       this.stats_.rowsRejected += refused.length;
       this.stats_.lastFlushAt = Date.now();
       this.consecutiveFailures = 0;
-      await this.applyDeletesThatRacedTheInsert(batch);
+      await this.applyDeletesThatRacedTheInsert(rows);
     }
-  }
-
-  /**
-   * Writes a batch; resolves the rows PostgreSQL refused on their own. A row-level refusal
-   * (SQLSTATE class 22 or 23) must not hold back the other rows: the batch is then written row by
-   * row and only the refused rows are set aside. Any other failure (an outage, a missing table)
-   * rejects, and the whole batch stays queued for a retry.
-   */
-  private async insertBatch(batch: StoredResponse[]): Promise<Array<{ row: StoredResponse; reason: string }>> {
-    try {
-      await this.repository.insertMany(batch);
-      return [];
-    } catch (error) {
-      if (!isRowError(error)) throw error;
-    }
-    const refused: Array<{ row: StoredResponse; reason: string }> = [];
-    for (const row of batch) {
-      try {
-        await this.repository.insertMany([row]);
-      } catch (error) {
-        if (!isRowError(error)) throw error;
-        refused.push({ row, reason: describeDatabaseError(error) });
-      }
-    }
-    return refused;
   }
 
   private async applyDeletesThatRacedTheInsert(batch: StoredResponse[]): Promise<void> {
@@ -199,9 +257,11 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** PostgreSQL refused the data of a row (data exception or integrity violation), not the connection. */
-function isRowError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = /Code: `([0-9A-Z]{5})`/.exec(message)?.[1] ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+/** The row's JSON length (what it costs in the journal, and roughly in memory); 0 if it cannot be serialized. */
+function serializedSize(response: StoredResponse): number {
+  try {
+    return JSON.stringify(response).length;
+  } catch {
+    return 0;
+  }
 }

@@ -16,6 +16,9 @@ export interface ApiErrorBody {
 
 /** An error that reaches the client as-is, in OpenAI's envelope. */
 export class ApiError extends HttpException {
+  /** Sent as `Retry-After` (seconds) when set. */
+  retryAfterSeconds?: number;
+
   constructor(
     status: number,
     message: string,
@@ -36,8 +39,10 @@ export class ApiError extends HttpException {
   }
 
   /** A dependency is down for now: a retryable 503 `server_error`. */
-  static unavailable(message: string, code: string, param: string | null = null): ApiError {
-    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, message, 'server_error', param, code);
+  static unavailable(message: string, code: string, param: string | null = null, retryAfterSeconds?: number): ApiError {
+    const error = new ApiError(HttpStatus.SERVICE_UNAVAILABLE, message, 'server_error', param, code);
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
   }
 }
 

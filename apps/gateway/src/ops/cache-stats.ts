@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '@app/redis';
-import { CacheInspector, SpendLogWriter } from '@app/session-store';
+import { CacheInspector, GroupCommit, JournalRecovery, ResponseJournal, SpendLogWriter } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { roundMs } from '../common/round-ms';
 
@@ -12,6 +12,9 @@ export class CacheStats {
     private readonly redis: RedisService,
     private readonly writer: SpendLogWriter,
     private readonly inspector: CacheInspector,
+    private readonly journal: ResponseJournal,
+    private readonly recovery: JournalRecovery,
+    private readonly groupCommit: GroupCommit,
   ) {}
 
   async collect() {
@@ -53,8 +56,17 @@ export class CacheStats {
         rows_written: writer.rowsWritten,
         failed_flushes: writer.failedFlushes,
         rows_rejected: writer.rowsRejected,
+        rows_dropped: writer.rowsDropped,
+        pending_bytes: writer.pendingBytes,
+        at_capacity: writer.atCapacity,
+        ...this.groupCommit.stats(),
         last_flush_at: writer.lastFlushAt === null ? null : new Date(writer.lastFlushAt).toISOString(),
         last_error: writer.lastError,
+      },
+      journal: {
+        ...this.journal.stats(),
+        ...this.recovery.stats(),
+        eviction_warning: this.journal.evictionWarning,
       },
     };
   }

@@ -27,6 +27,8 @@ const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
 const METADATA_MAX_KEYS = 16;
 const METADATA_KEY_MAX = 64;
 const METADATA_VALUE_MAX = 512;
+/** Deepest nesting of objects and arrays accepted anywhere in a body (JSON schemas rarely pass 10). */
+export const MAX_NESTING_DEPTH = 64;
 
 function invalid(message: string, param: string): never {
   throw ApiError.invalidRequest(message, param);
@@ -70,6 +72,10 @@ function positiveInteger(value: unknown, param: string): number {
 /** Parses and normalises a create request; throws a 400 ApiError naming the parameter at fault. */
 export function parseCreateResponseRequest(body: unknown): CreateResponseRequest {
   if (!isObject(body)) invalid('The request body must be a JSON object.', 'body');
+  const tooDeep = pathBeyondDepth(body, MAX_NESTING_DEPTH);
+  if (tooDeep !== null) {
+    invalid(`Invalid '${tooDeep}': nested more than ${MAX_NESTING_DEPTH} levels deep.`, tooDeep);
+  }
   const model = body.model;
   if (typeof model !== 'string' || model.trim() === '') invalid("Missing required parameter: 'model'.", 'model');
   if (body.input === undefined || body.input === null) invalid("Missing required parameter: 'input'.", 'input');
@@ -280,4 +286,39 @@ function parseText(value: unknown, param: string): TextFormat {
     };
   }
   return invalid(`Invalid '${param}.format.type': expected text, json_object or json_schema.`, `${param}.format.type`);
+}
+
+/**
+ * The parameter (its first three path segments, e.g. `tools[0].parameters`) under which `value` nests
+ * deeper than `limit` objects and arrays, or null. Descends no deeper than the limit, so it cannot
+ * overflow the stack whatever the input, and allocates nothing unless the limit is passed.
+ */
+function pathBeyondDepth(value: object, limit: number): string | null {
+  if (!nestsBeyond(value, 1, limit)) return null;
+  let path = '';
+  let node: object = value;
+  for (let depth = 1; depth <= 3; depth += 1) {
+    const next = Object.entries(node).find(([, child]) => isNested(child) && nestsBeyond(child, depth + 1, limit));
+    if (!next) break;
+    path += Array.isArray(node) ? `[${next[0]}]` : depth === 1 ? next[0] : `.${next[0]}`;
+    node = next[1] as object;
+  }
+  return path;
+}
+
+function isNested(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function nestsBeyond(node: object, depth: number, limit: number): boolean {
+  if (depth > limit) return true;
+  if (Array.isArray(node)) {
+    for (const child of node) if (isNested(child) && nestsBeyond(child, depth + 1, limit)) return true;
+    return false;
+  }
+  for (const key in node) {
+    const child: unknown = (node as Json)[key];
+    if (isNested(child) && nestsBeyond(child, depth + 1, limit)) return true;
+  }
+  return false;
 }

@@ -1,35 +1,35 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
-import { isResolvable, ResponseCache, SpendLogWriter, StoredResponse } from '@app/session-store';
+import { storeUnavailableRecord, StoredResponse, TurnRecorder } from '@app/session-store';
+import { toResponseObject } from './response-object';
 import { renderTurn } from './response-render';
+import { storeUnavailable } from './store-unavailable';
 import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
 
 /**
- * Records every response the moment it is finished, before the client sees it finish: queued for
- * the spend log (always), cached in Redis (when it can be continued). Streams are teed: cached on
- * their terminal event only; a stream the client abandons is logged as cancelled, never cached.
- * Then hands the turn to the renderer (one interceptor, not two: each costs Nest's pipeline again
- * on every request, measured by `npm run bench`).
+ * Records every response the moment it is finished, before the client sees it finish (TurnRecorder:
+ * cached and journaled, or written to PostgreSQL). Streams are teed: recorded on their terminal event
+ * only; a stream the client abandons is logged as cancelled, never cached. A stored response that
+ * nothing durable could take is not acknowledged: 503, or `response.failed` on a stream. Then hands
+ * the turn to the renderer (one interceptor, not two: each costs Nest's pipeline again on every
+ * request, measured by `npm run bench`).
  */
 @Injectable()
 export class ResponseCachingInterceptor implements NestInterceptor {
-  constructor(
-    private readonly cache: ResponseCache,
-    private readonly writer: SpendLogWriter,
-  ) {}
+  constructor(private readonly recorder: TurnRecorder) {}
 
   intercept(context: ExecutionContext, next: CallHandler<Turn>): Observable<unknown> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (!(error instanceof TurnFailedError)) return throwError(() => error);
-        this.writer.enqueue(error.record);
+        this.recorder.recordSpendOnly(error.record);
         return throwError(() => error.error);
       }),
       concatMap(async (turn) => {
         if (turn.kind === 'stream') return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft) }, reply);
-        await this.record(turn.response);
+        if (!(await this.recorder.record(turn.response))) throw storeUnavailable();
         return renderTurn(turn, reply);
       }),
     );
@@ -41,17 +41,21 @@ export class ResponseCachingInterceptor implements NestInterceptor {
       concatMap((item) => {
         if (!item.final) return of(item);
         finished = true;
-        return from(this.record(item.final)).pipe(map(() => item));
+        const final = item.final;
+        return from(this.recorder.record(final)).pipe(map((stored) => (stored ? item : notStored(item, final))));
       }),
       finalize(() => {
-        if (!finished) this.writer.enqueue(cancelledRecord(draft));
+        if (!finished) this.recorder.recordSpendOnly(cancelledRecord(draft));
       }),
     );
   }
+}
 
-  /** Never throws: Redis failures are counted and logged by the cache. */
-  private async record(response: StoredResponse): Promise<void> {
-    this.writer.enqueue(response);
-    if (isResolvable(response)) await this.cache.save([response]);
-  }
+/** The terminal event of a stream whose response could not be stored: `response.failed` instead. */
+function notStored(item: TurnEvent, final: StoredResponse): TurnEvent {
+  const failed = storeUnavailableRecord(final);
+  return {
+    event: { type: 'response.failed', sequence_number: item.event.sequence_number, response: toResponseObject(failed) },
+    final: failed,
+  };
 }

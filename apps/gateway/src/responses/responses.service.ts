@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   EMPTY_USAGE,
+  GroupCommit,
   newResponseId,
   newSessionId,
   ResponseCache,
@@ -14,6 +15,7 @@ import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest } from './create-response.request';
 import { SessionHandler } from './session.handler';
+import { storeAtCapacity } from './store-unavailable';
 import { cancelledRecord, Turn, TurnFailedError } from './turn';
 import { UPSTREAM_ADAPTER, UpstreamAdapter, UpstreamTurn } from './upstream/upstream-adapter';
 
@@ -27,6 +29,7 @@ export class ResponsesService {
     private readonly cache: ResponseCache,
     private readonly writer: SpendLogWriter,
     private readonly repository: ResponseRepository,
+    private readonly groupCommit: GroupCommit,
   ) {}
 
   /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
@@ -38,6 +41,8 @@ export class ResponsesService {
     timing: RequestTiming,
   ): Promise<Turn> {
     const request = parseCreateResponseRequest(body);
+    // The writer's queue is at its bound (PostgreSQL has been away): refuse before anything is spent.
+    if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
     const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
     const draft = draftOf(request, sessionId, caller.ownerHash, history.source);
@@ -89,6 +94,9 @@ export class ResponsesService {
     }
     const at = Date.now();
     this.writer.markDeleted(id, at);
+    // Not written yet: written now, without its content, so the journal cannot bring the content back.
+    const unwritten = this.writer.find(id);
+    if (unwritten) await this.groupCommit.write(unwritten);
     await durably(() => this.repository.markDeleted(id, ownerHash, new Date(at)));
     // A turn that read the chain from PostgreSQL just before may have cached it again meanwhile.
     await this.cache.delete(id, ownerHash);

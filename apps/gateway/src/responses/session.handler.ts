@@ -21,11 +21,24 @@ export interface ResolvedHistory {
   source: HistorySource;
 }
 
+const HISTORY_RETRY_AFTER_SECONDS = 5;
+
 function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
     `Previous response with id '${id}' not found.`,
     'previous_response_id',
     'previous_response_not_found',
+  );
+}
+
+/** An ancestor is in no layer and was not deleted: retryable, as it may still be recovering from a journal. */
+function historyIncomplete(ancestorId: string): ApiError {
+  return ApiError.unavailable(
+    `The conversation history is incomplete: earlier response '${ancestorId}' is missing. ` +
+      "It may still be recovering from a replica's journal; please retry.",
+    'history_incomplete',
+    'previous_response_id',
+    HISTORY_RETRY_AFTER_SECONDS,
   );
 }
 
@@ -79,7 +92,17 @@ export class SessionHandler {
       this.telemetry.recordHistory('miss', perLayer);
       throw previousResponseNotFound(previousResponseId);
     }
-    const usable = fetched.slice(0, firstUnusable(fetched));
+    const end = firstUnusable(fetched);
+    const lost = end === fetched.length ? missingAncestor(missing, fetched, fromBuffer) : null;
+    if (lost !== null) {
+      this.telemetry.recordHistory('miss', perLayer);
+      this.logger.error(
+        `History of ${previousResponseId} is incomplete: its ancestor ${lost} is in no layer (not deleted); ` +
+          'the turn is refused rather than continued with a shortened history',
+      );
+      throw historyIncomplete(lost);
+    }
+    const usable = fetched.slice(0, end);
     for (const response of usable) newestFirst.push(historyItems(response));
     const source = fromRedis === 0 ? 'db' : usable.length === 0 ? 'hit' : 'partial';
     this.telemetry.recordHistory(source, perLayer);
@@ -109,4 +132,20 @@ export class SessionHandler {
 function firstUnusable(newestFirst: StoredResponse[]): number {
   const index = newestFirst.findIndex((response) => !isResolvable(response));
   return index === -1 ? newestFirst.length : index;
+}
+
+/**
+ * The id of an ancestor that should be in the chain but is in no layer, or null when the chain is whole.
+ * `asked` is the id the PostgreSQL lookup started from (null when the buffer reached the root), and
+ * `fetched` the buffer's rows (the first `fromBuffer`) then PostgreSQL's, newest first.
+ */
+function missingAncestor(asked: string | null, fetched: StoredResponse[], fromBuffer: number): string | null {
+  if (asked === null) return null;
+  const fromDatabase = fetched.slice(fromBuffer);
+  if (fromDatabase.length === 0 || fromDatabase[0].id !== asked) return asked;
+  for (let index = 1; index < fromDatabase.length; index += 1) {
+    const parent = fromDatabase[index - 1].previousResponseId;
+    if (parent !== fromDatabase[index].id) return parent;
+  }
+  return fromDatabase[fromDatabase.length - 1].previousResponseId;
 }

@@ -1,0 +1,144 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { RedisService } from '@app/redis';
+import type { Result } from 'ioredis';
+import { CacheKeys } from './cache-keys';
+
+/** Lua: deletes the journal and its registry entry only when nothing is left in it. */
+const RETIRE_SCRIPT = `
+if redis.call('XLEN', KEYS[1]) > 0 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+`;
+
+/**
+ * The durable journal of this replica: every response it has recorded and the spend-log writer has not
+ * written to PostgreSQL yet, as entries of a Redis Stream of its own (no TTL, never trimmed). An entry
+ * is appended before the client sees the response complete and deleted once its row is written. A
+ * heartbeat key says the replica is alive; once it lapses (a crash, an OOM kill), any replica recovers
+ * the stream into PostgreSQL (JournalRecovery). Redis must keep it: see `evictionWarning`.
+ */
+@Injectable()
+export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
+  /** This process's replica id: host, pid and a random part (a restarted process gets a new one). */
+  readonly replica = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly keys: CacheKeys;
+  private readonly logger = new Logger('Journal');
+  private readonly heartbeatMs: number;
+  private timer?: NodeJS.Timeout;
+  private policyChecked = false;
+  /** Entries whose deletion failed (Redis unavailable): retried with the next deletion. */
+  private leftovers: string[] = [];
+  private counters = { appended: 0, removed: 0, appendFailures: 0 };
+  evictionWarning: string | null = null;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly config: AppConfig,
+  ) {
+    this.keys = new CacheKeys(config.redisKeyPrefix);
+    this.heartbeatMs = Math.max(200, Math.floor(config.journalOrphanAfterMs / 5));
+    redis.client.defineCommand('rscRetireJournal', { numberOfKeys: 2, lua: RETIRE_SCRIPT });
+  }
+
+  onModuleInit(): void {
+    void this.heartbeat();
+    this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** The writer's last flush comes first (it calls `retire`); this only stops the heartbeat. */
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Appends one response (its JSON); resolves the entry id, or null when Redis could not take it. */
+  async append(json: string): Promise<string | null> {
+    const outcome = await this.redis.attempt('journal', (client) =>
+      client.xadd(this.keys.journalEntries(this.replica), '*', 'r', json),
+    );
+    if (outcome.ok && outcome.value) {
+      this.counters.appended += 1;
+      return outcome.value;
+    }
+    this.counters.appendFailures += 1;
+    return null;
+  }
+
+  /** Deletes entries whose rows are written. Never waits and never throws; failures are retried later. */
+  remove(entryIds: string[]): void {
+    const ids = this.leftovers.length > 0 ? this.leftovers.concat(entryIds) : entryIds;
+    this.leftovers = [];
+    if (ids.length === 0) return;
+    void this.redis
+      .attempt('journal', (client) => client.xdel(this.keys.journalEntries(this.replica), ...ids))
+      .then((outcome) => {
+        if (outcome.ok) this.counters.removed += ids.length;
+        // Bounded: entries left in the stream are harmless (their rows are written; a recovery skips them).
+        else this.leftovers = ids.concat(this.leftovers).slice(0, 100_000);
+      });
+  }
+
+  /**
+   * After the writer's last flush: with nothing left unwritten, the journal is deleted; otherwise it is
+   * left for another replica to recover once the heartbeat lapses.
+   */
+  async retire(everythingWritten: boolean): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.redis.isReady) return;
+    if (this.leftovers.length > 0) {
+      const ids = this.leftovers.splice(0);
+      await this.redis.attempt('journal', (client) => client.xdel(this.keys.journalEntries(this.replica), ...ids));
+    }
+    if (!everythingWritten) {
+      this.logger.warn(`Journal ${this.replica} keeps unwritten responses; another replica will recover them`);
+      return;
+    }
+    const retired = await this.redis.attempt('journal', (client) =>
+      client.rscRetireJournal(this.keys.journalEntries(this.replica), this.keys.journalAlive(this.replica)),
+    );
+    if (retired.ok && retired.value === 1) {
+      await this.redis.attempt('journal', (client) => client.srem(this.keys.journals, this.replica));
+    }
+  }
+
+  stats(): { replica: string; appended: number; removed: number; append_failures: number } {
+    const { appended, removed, appendFailures } = this.counters;
+    return { replica: this.replica, appended, removed, append_failures: appendFailures };
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.redis.isReady) return;
+    const alive = this.keys.journalAlive(this.replica);
+    // Two commands, not a transaction: the keys live in different Cluster slots.
+    await this.redis.attempt('journal', (client) =>
+      Promise.all([
+        client.set(alive, String(Date.now()), 'PX', this.config.journalOrphanAfterMs),
+        client.sadd(this.keys.journals, this.replica),
+      ]),
+    );
+    if (!this.policyChecked) await this.checkEvictionPolicy();
+  }
+
+  /** Under an allkeys-* policy Redis may evict the journal when memory runs out: say so loudly. */
+  private async checkEvictionPolicy(): Promise<void> {
+    const info = await this.redis.attempt('info', (client) => client.info('memory'));
+    if (!info.ok) return;
+    this.policyChecked = true;
+    const policy = /maxmemory_policy:(\S+)/.exec(info.value)?.[1] ?? 'unknown';
+    if (policy.startsWith('allkeys')) {
+      this.evictionWarning =
+        `maxmemory-policy is ${policy}: Redis may evict the durable journal under memory pressure; ` +
+        'use noeviction or a volatile-* policy';
+      this.logger.warn(this.evictionWarning);
+    }
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    rscRetireJournal(entries: string, alive: string): Result<number, Context>;
+  }
+}

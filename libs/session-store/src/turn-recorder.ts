@@ -1,0 +1,95 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { GroupCommit } from './group-commit';
+import { ResponseCache } from './response-cache';
+import { ResponseJournal } from './response-journal';
+import { SpendLogWriter } from './spend-log.writer';
+import { isResolvable, StoredResponse } from './stored-response';
+
+/** The record of a stored response that nothing durable could take (its client got a 503). */
+export function storeUnavailableRecord(response: StoredResponse): StoredResponse {
+  return {
+    ...response,
+    status: 'failed',
+    error: {
+      code: 'store_unavailable',
+      message: 'Neither Redis nor PostgreSQL could keep the response; the client was told to retry.',
+    },
+  };
+}
+
+/**
+ * Records every finished response, and makes "acknowledged" mean "durable": a stored response is
+ * reported recorded only once it is both continuable from any replica and safe from a crash of this
+ * process. Normally that is Redis (the cache, for the next turn) plus this replica's journal (until the
+ * delayed writer has written it), in one round trip. When Redis cannot take it, it is written to
+ * PostgreSQL before the answer (group commit); when only the journal can, the journal holds it. When
+ * nothing can, `recordStored` resolves false and the client must be told to retry (503).
+ */
+@Injectable()
+export class TurnRecorder {
+  private readonly logger = new Logger('SpendLog');
+
+  constructor(
+    private readonly cache: ResponseCache,
+    private readonly journal: ResponseJournal,
+    private readonly writer: SpendLogWriter,
+    private readonly groupCommit: GroupCommit,
+  ) {}
+
+  /** Resolves whether the response may be acknowledged. Never throws. */
+  async record(response: StoredResponse): Promise<boolean> {
+    if (!isResolvable(response)) {
+      this.recordSpendOnly(response);
+      return true;
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(response);
+    } catch (error) {
+      // Unreachable for parsed requests (nesting is bounded at parse time); never acknowledged if it happens.
+      this.logger.error(`Response ${response.id} cannot be serialized: ${String(error)}`);
+      this.recordSpendOnly(storeUnavailableRecord(response));
+      return false;
+    }
+    const [cached, journalId] = await Promise.all([
+      this.cache.save([response], () => json),
+      this.journal.append(json),
+    ]);
+    if (cached && journalId !== null) {
+      this.writer.enqueue(response, { bytes: json.length, journalId });
+      return true;
+    }
+    // Redis could not take it (all or part): PostgreSQL now, so any replica finds it at once.
+    if (await this.groupCommit.write(response)) {
+      if (journalId !== null) this.journal.remove([journalId]);
+      this.writer.retrySoon();
+      return true;
+    }
+    if (journalId !== null) {
+      this.writer.enqueue(response, { bytes: json.length, journalId });
+      return true;
+    }
+    if (cached) await this.cache.delete(response.id, response.ownerHash);
+    this.recordSpendOnly(storeUnavailableRecord(response));
+    return false;
+  }
+
+  /**
+   * A row the client is not told is stored (failed, cancelled, `store: false`): queued at once, and
+   * journaled without waiting. Content that PostgreSQL will not keep is not held either.
+   */
+  recordSpendOnly(response: StoredResponse): void {
+    const row = response.store ? response : { ...response, input: [], output: [], instructions: null };
+    let json: string;
+    try {
+      json = JSON.stringify(row);
+    } catch {
+      this.writer.enqueue(row, { bytes: 0 }); // set aside by the writer, counted and logged with its id
+      return;
+    }
+    if (!this.writer.enqueue(row, { bytes: json.length })) return;
+    void this.journal.append(json).then((journalId) => {
+      if (journalId !== null) this.writer.attachJournal(row.id, journalId);
+    });
+  }
+}
