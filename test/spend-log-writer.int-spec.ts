@@ -21,7 +21,12 @@ async function harness(env: Record<string, string>): Promise<Harness> {
   const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(new RedisService(config, telemetry), config));
+  const writer = new SpendLogWriter(
+    repository,
+    config,
+    telemetry,
+    new ResponseJournal(new RedisService(config, telemetry), config),
+  );
   writer.onModuleInit();
   const pg = new Client({ connectionString: config.databaseUrl });
   return {

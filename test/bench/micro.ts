@@ -3,13 +3,7 @@ import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { PrismaService } from '@app/database';
 import { RedisService } from '@app/redis';
-import {
-  ResponseCache,
-  ResponseJournal,
-  ResponseRepository,
-  SpendLogWriter,
-  StoredResponse,
-} from '@app/session-store';
+import { ResponseCache, ResponseJournal, ResponseRepository, SpendLogWriter, StoredResponse } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { commandsSentBy } from '../support/redis-monitor';
 import { BENCH_OWNER, chain } from './fixtures';
@@ -104,7 +98,12 @@ export async function writerThroughput(config: AppConfig, rows: number): Promise
   const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(new RedisService(config, telemetry), config));
+  const writer = new SpendLogWriter(
+    repository,
+    config,
+    telemetry,
+    new ResponseJournal(new RedisService(config, telemetry), config),
+  );
   const pg = new Client({ connectionString: config.databaseUrl });
   await pg.connect();
   try {

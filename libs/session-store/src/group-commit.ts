@@ -62,7 +62,8 @@ export class GroupCommit {
           this.repository,
           group.map(({ row }) => row),
         );
-        for (const { row, reason } of refused) this.logger.error(`PostgreSQL cannot take response ${row.id} (${reason})`);
+        for (const { row, reason } of refused)
+          this.logger.error(`PostgreSQL cannot take response ${row.id} (${reason})`);
         const refusedRows = new Set(refused.map(({ row }) => row));
         for (const { row, done } of group) done(!refusedRows.has(row));
         this.written += group.length - refusedRows.size;

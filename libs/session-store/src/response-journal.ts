@@ -23,7 +23,9 @@ return 1
 @Injectable()
 export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   /** This process's replica id: host, pid and a random part (a restarted process gets a new one). */
-  readonly replica = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly replica = `${hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
   readonly keys: CacheKeys;
   private readonly logger = new Logger('Journal');
   private readonly heartbeatMs: number;

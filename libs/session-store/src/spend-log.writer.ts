@@ -188,7 +188,12 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   stats(): SpendLogStats {
-    return { queueDepth: this.queue.length, ...this.stats_, pendingBytes: this.pendingBytes, atCapacity: this.atCapacity };
+    return {
+      queueDepth: this.queue.length,
+      ...this.stats_,
+      pendingBytes: this.pendingBytes,
+      atCapacity: this.atCapacity,
+    };
   }
 
   /** Writes every queued row (in batches); a failure keeps the rows queued for a later retry. */

@@ -51,10 +51,7 @@ export class TurnRecorder {
       this.recordSpendOnly(storeUnavailableRecord(response));
       return false;
     }
-    const [cached, journalId] = await Promise.all([
-      this.cache.save([response], () => json),
-      this.journal.append(json),
-    ]);
+    const [cached, journalId] = await Promise.all([this.cache.save([response], () => json), this.journal.append(json)]);
     if (cached && journalId !== null) {
       this.writer.enqueue(response, { bytes: json.length, journalId });
       return true;

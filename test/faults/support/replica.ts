@@ -1,0 +1,44 @@
+import { Client } from 'pg';
+import { uniquePrefix } from '../../support/gateway';
+import { NodeProcess } from '../../support/process';
+import { freePort } from '../../support/redis-server';
+
+const GATEWAY = 'dist/apps/gateway/src/main.js';
+
+/** One replica of the built service, as its own process (`npm run build` first). */
+export interface Replica {
+  url: string;
+  process: NodeProcess;
+}
+
+/** The environment replicas of one test share: one key namespace, the run's database, fast recovery. */
+export function sharedEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    JOURNAL_ORPHAN_AFTER_MS: '2000',
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+}
+
+export async function startReplica(env: Record<string, string>): Promise<Replica> {
+  const port = await freePort();
+  const child = NodeProcess.start(GATEWAY, { ...env, PORT: String(port), HOST: '127.0.0.1' });
+  await child.waitFor(/Listening on/, 30_000);
+  return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+/** How many of `ids` PostgreSQL holds as finished, stored responses. */
+export async function storedInPostgres(ids: string[]): Promise<number> {
+  const pg = new Client({ connectionString: process.env.DATABASE_URL });
+  await pg.connect();
+  try {
+    const result = await pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM responses WHERE id = ANY($1) AND store AND status = 'completed'`,
+      [ids],
+    );
+    return result.rows[0]?.n ?? 0;
+  } finally {
+    await pg.end();
+  }
+}
