@@ -138,6 +138,33 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
+  it('sets aside a row that cannot even become SQL (nested 5,000 deep) and keeps writing the others', async () => {
+    const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+    try {
+      let schema: Record<string, unknown> = { type: 'string' };
+      for (let depth = 0; depth < 5_000; depth += 1) schema = { type: 'object', properties: { a: schema } };
+      const poison = storedResponse({ status: 'failed' });
+      poison.params = {
+        ...poison.params,
+        text: { format: { type: 'json_schema', name: 'deep', schema, strict: null } },
+      };
+      const before = storedResponse();
+      const after = storedResponse();
+      [before, poison, after].forEach((row) => h.writer.enqueue(row));
+      await h.writer.flush();
+      expect(await h.count([before.id, after.id])).toBe(2);
+      expect(h.writer.stats()).toMatchObject({ queueDepth: 0, rowsWritten: 2, rowsRejected: 1, failedFlushes: 0 });
+      expect(h.writer.find(poison.id)).toBeUndefined();
+
+      const next = storedResponse();
+      h.writer.enqueue(next);
+      await h.writer.flush();
+      expect(await h.count([next.id])).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('stores text PostgreSQL would refuse (NUL anywhere, lone surrogates) with U+FFFD in its place', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {

@@ -37,7 +37,7 @@ export class GroupCommit {
   write(row: StoredResponse): Promise<boolean> {
     return new Promise((resolve) => {
       let settled = false;
-      const timer = setTimeout(() => finish(false), WRITE_TIMEOUT_MS);
+      const timer = setTimeout(() => finish(false), WRITE_TIMEOUT_MS).unref();
       const finish = (written: boolean) => {
         if (settled) return;
         settled = true;

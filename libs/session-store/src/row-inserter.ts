@@ -11,7 +11,7 @@ export interface RefusedRow {
 /**
  * Writes rows to PostgreSQL so that no single row can hold the others back: a row whose data cannot
  * become SQL (any exception while preparing it) or that PostgreSQL refuses on its own (SQLSTATE
- * class 22 or 23) is set aside and returned; every other row is written. Rejects only when
+ * class 22 data exception, 23 integrity violation, 54 program limit such as a too deep jsonb) is set aside and returned; every other row is written. Rejects only when
  * PostgreSQL itself failed (an outage, a missing table): then nothing was set aside and the caller
  * keeps the whole batch for a retry.
  */
@@ -42,11 +42,13 @@ export async function insertOrSetAside(repository: ResponseRepository, rows: Sto
   return refused;
 }
 
-/** PostgreSQL refused the data of a row (data exception or integrity violation), not the connection. */
+const ROW_ERROR_CLASSES = ['22', '23', '54'];
+
+/** PostgreSQL refused the data of a row, not the connection. */
 function isRowError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   const code = /Code: `([0-9A-Z]{5})`/.exec(message)?.[1] ?? (error as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  return typeof code === 'string' && ROW_ERROR_CLASSES.includes(code.slice(0, 2));
 }
 
 function describeError(error: unknown): string {
