@@ -14,7 +14,7 @@ import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { latencySection, report, saturationLines, streamingSection } from './report';
+import { durabilitySection, latencySection, report, saturationLines, streamingSection } from './report';
 import { ScenarioName, SCENARIOS } from './scenarios';
 
 const QUICK = process.argv.includes('--quick');
@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   await createDatabase(adminUrl, database);
   try {
     await migrate(databaseUrl);
-    const [mockPort, floorPort, nestFloorPort, gatewayPort] = [
+    const [mockPort, floorPort, nestFloorPort, gatewayPort, unjournaledPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -145,11 +146,19 @@ async function main(): Promise<void> {
     };
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
-    processes.push(mock, floor, nestFloor, gateway);
+    // The same service without its durable journal, sharing the namespace (it finds the same chains).
+    const unjournaled = BenchProcess.start(
+      'gateway-unjournaled',
+      ENTRY.gateway,
+      { ...gatewayEnv, PORT: String(unjournaledPort), DURABLE_JOURNAL: 'false' },
+      logDir,
+    );
+    processes.push(mock, floor, nestFloor, gateway, unjournaled);
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
     await floor.waitForHttp(`http://127.0.0.1:${floorPort}/health`);
     await nestFloor.waitForHttp(`http://127.0.0.1:${nestFloorPort}/health`);
     await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
+    await unjournaled.waitForHttp(`http://127.0.0.1:${unjournaledPort}/health/ready`);
 
     // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the
     // per-session cap never evicts their ancestors; every cold request gets a chain of its own.
@@ -163,7 +172,8 @@ async function main(): Promise<void> {
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
       (PLAN.segmentMs / 1000) *
       PLAN.rounds;
-    const warmHeads = await seedChainsFor(config, Math.ceil(totalWarm / 20) + 50, CHAIN_DEPTH, true);
+    // Two warm scenarios (with and without the journal) continue the same chains.
+    const warmHeads = await seedChainsFor(config, Math.ceil((2 * totalWarm) / 20) + 50, CHAIN_DEPTH, true);
     const coldHeads = await seedChainsFor(config, Math.ceil(totalCold * 1.05) + 50, CHAIN_DEPTH, false);
     log(`seeded ${warmHeads.length} warm and ${coldHeads.length} cold ${CHAIN_DEPTH}-turn chains`);
 
@@ -171,6 +181,7 @@ async function main(): Promise<void> {
     const floorOrigin = `http://127.0.0.1:${floorPort}`;
     const nestFloorOrigin = `http://127.0.0.1:${nestFloorPort}`;
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
+    const unjournaledOrigin = `http://127.0.0.1:${unjournaledPort}`;
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const oneTurn = JSON.stringify({
       model: 'mock-gpt',
@@ -206,7 +217,19 @@ async function main(): Promise<void> {
       'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'nest-floor-10': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      'unjournaled-new': {
+        origin: unjournaledOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' }),
+      },
       'service-warm': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
+      'unjournaled-warm': {
+        origin: unjournaledOrigin,
+        path: '/v1/responses',
+        headers: auth,
+        body: continuing(warmHeads),
+      },
       'service-cold': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(coldHeads) },
       'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
       'floor-stream': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
@@ -233,12 +256,14 @@ async function main(): Promise<void> {
 
     const inFrontOf: Array<[string, BenchProcess]> = [
       ['service', gateway],
+      ['unjournaled', unjournaled],
       ['nest-floor', nestFloor],
       ['floor', floor],
     ];
     /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */
     const measure = async (name: ScenarioName, run: () => Promise<LoadResult>): Promise<LoadResult> => {
       await gateway.settle();
+      await unjournaled.settle();
       const inFront = inFrontOf.find(([prefix]) => name.startsWith(prefix))?.[1] ?? mock;
       const cpuBefore = await inFront.cpuSeconds();
       const result = await run();
@@ -281,6 +306,7 @@ async function main(): Promise<void> {
       const sections = [
         ...(PROBES.latency ? latencySection(latency, false).lines : []),
         ...(PROBES.saturation ? saturationLines(saturation).lines : []),
+        ...(PROBES.latency || PROBES.saturation ? durabilitySection(latency, saturation).lines : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
       ];
       console.log(sections.join('\n'));

@@ -18,9 +18,11 @@ const BASELINE: Record<string, string> = {
   'floor-1': 'direct-1',
   'nest-floor-1': 'direct-1',
   'service-new': 'direct-1',
+  'unjournaled-new': 'direct-1',
   'floor-10': 'direct-10',
   'nest-floor-10': 'direct-10',
   'service-warm': 'direct-10',
+  'unjournaled-warm': 'direct-10',
   'service-cold': 'direct-10',
   'floor-stream': 'direct-stream',
   'nest-floor-stream': 'direct-stream',
@@ -84,6 +86,10 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     service_new_over_floor: newRatio,
     service_warm_over_floor: warmRatio,
   };
+
+  const durability = durabilitySection(input.latency, input.saturation);
+  lines.push(...durability.lines);
+  json.durability = durability.json;
 
   const streamingPart = streamingSection(input.streaming);
   lines.push(...streamingPart.lines);
@@ -173,8 +179,10 @@ export function saturationLines(saturation: Record<string, LoadResult>): {
 const THROUGHPUT_FLOOR: Record<string, string> = {
   'nest-floor-1': 'floor-1',
   'service-new': 'floor-1',
+  'unjournaled-new': 'floor-1',
   'nest-floor-10': 'floor-10',
   'service-warm': 'floor-10',
+  'unjournaled-warm': 'floor-10',
 };
 
 type Target = { target: string; measured: string; met: boolean };
@@ -235,6 +243,48 @@ export function latencySection(latency: Record<string, Record<string, LoadResult
     }
   }
   return { lines, json, targets };
+}
+
+/** The journaled service against the same service without its journal (DURABLE_JOURNAL=false), per rate. */
+export function durabilitySection(
+  latency: Record<string, Record<string, LoadResult>>,
+  saturation: Record<string, LoadResult>,
+): Omit<Section, 'targets'> {
+  const lines = [
+    '### What durability costs (the service with its journal against the same service without it)',
+    '',
+    '| turns | where | added p50 with / without | added p99 with / without | CPU µs per request with / without |',
+    '|---|---|---:|---:|---:|',
+  ];
+  const json: Record<string, unknown> = {};
+  const pairs = [
+    ['new', 'service-new', 'unjournaled-new', 'direct-1'],
+    ['warm 10-turn', 'service-warm', 'unjournaled-warm', 'direct-10'],
+  ] as const;
+  for (const [rate, scenarios] of Object.entries(latency)) {
+    for (const [label, journaled, unjournaled, direct] of pairs) {
+      const [withJournal, without, base] = [scenarios[journaled], scenarios[unjournaled], scenarios[direct]];
+      if (!withJournal || !without || !base) continue;
+      const baseQ = percentiles(base.latency);
+      const [a, b] = [added(percentiles(withJournal.latency), baseQ), added(percentiles(without.latency), baseQ)];
+      const [cpuA, cpuB] = [cpuPerRequestOf(withJournal), cpuPerRequestOf(without)];
+      json[`${rate}/${label}`] = { with: { added: a, cpu_us: cpuA }, without: { added: b, cpu_us: cpuB } };
+      lines.push(
+        `| ${label} | ${rate} req/s | ${us(a.p50)} / ${us(b.p50)} | ${us(a.p99)} / ${us(b.p99)} | ${cpuA ?? '-'} / ${cpuB ?? '-'} |`,
+      );
+    }
+  }
+  for (const [label, journaled, unjournaled] of pairs) {
+    const [withJournal, without] = [saturation[journaled], saturation[unjournaled]];
+    if (!withJournal || !without) continue;
+    const [a, b] = [withJournal.ok / withJournal.seconds, without.ok / without.seconds];
+    json[`saturation/${label}`] = { with_rps: Math.round(a), without_rps: Math.round(b), ratio: ratio(a, b) };
+    lines.push(
+      `| ${label} | saturation | ${Math.round(a)} / ${Math.round(b)} req/s (${ratio(a, b)}×) | | ${cpuPerRequestOf(withJournal) ?? '-'} / ${cpuPerRequestOf(without) ?? '-'} |`,
+    );
+  }
+  lines.push('');
+  return { lines, json };
 }
 
 /** Streams: time to first and last byte, added first-byte latency against direct. */

@@ -1,13 +1,18 @@
-/** The benchmark's scenarios, in the order its tables list them. */
+/**
+ * The benchmark's scenarios, in the order its tables list them. `unjournaled-*` are the service with
+ * DURABLE_JOURNAL=false (a second instance, same Redis and PostgreSQL): what durability costs.
+ */
 const FIXED_RATE = [
   'direct-1',
   'floor-1',
   'nest-floor-1',
   'service-new',
+  'unjournaled-new',
   'direct-10',
   'floor-10',
   'nest-floor-10',
   'service-warm',
+  'unjournaled-warm',
   'service-cold',
 ] as const;
 const STREAMING = ['direct-stream', 'floor-stream', 'nest-floor-stream', 'service-stream'] as const;

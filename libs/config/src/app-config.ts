@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error';
-import { Env, integerFrom, oneOf, readEnv, urlFrom } from './env-parsers';
+import { booleanFrom, Env, integerFrom, oneOf, readEnv, urlFrom } from './env-parsers';
 import { RedisTarget, resolveRedisTarget } from './redis-target';
 
 export const UPSTREAM_APIS = ['chat', 'responses'] as const;
@@ -37,6 +37,11 @@ export class AppConfig {
   readonly spendLogMaxPending: number;
   /** The same bound on the unwritten rows' serialized size. */
   readonly spendLogMaxPendingBytes: number;
+  /**
+   * Off: acknowledged responses live only in this process until the writer flushes (lost on a crash);
+   * for measuring what durability costs (`npm run bench`) and deployments that accept that.
+   */
+  readonly durableJournal: boolean;
   /** A replica's journal is recovered by the others once its heartbeat is this old. */
   readonly journalOrphanAfterMs: number;
   readonly bodyLimitBytes: number;
@@ -64,6 +69,7 @@ export class AppConfig {
     this.spendLogBatchSize = integerFrom(env, 'SPEND_LOG_BATCH_SIZE', 100, 1, 10_000);
     this.spendLogMaxPending = integerFrom(env, 'SPEND_LOG_MAX_PENDING', 20_000, 1, 10_000_000);
     this.spendLogMaxPendingBytes = integerFrom(env, 'SPEND_LOG_MAX_PENDING_BYTES', 32 * 1024 * 1024, 1024, 2 ** 40);
+    this.durableJournal = booleanFrom(env, 'DURABLE_JOURNAL') ?? true;
     this.journalOrphanAfterMs = integerFrom(env, 'JOURNAL_ORPHAN_AFTER_MS', 15_000, 1_000, 3_600_000);
     this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
     this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');

@@ -46,6 +46,7 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    if (!this.enabled) return;
     void this.heartbeat();
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
@@ -56,8 +57,14 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
+  /** False when DURABLE_JOURNAL=false: nothing is appended, and nothing needs to be. */
+  get enabled(): boolean {
+    return this.config.durableJournal;
+  }
+
   /** Appends one response (its JSON); resolves the entry id, or null when Redis could not take it. */
   async append(json: string): Promise<string | null> {
+    if (!this.enabled) return null;
     const outcome = await this.redis.attempt('journal', (client) =>
       client.xadd(this.keys.journalEntries(this.replica), '*', 'r', json),
     );
@@ -89,7 +96,7 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
    */
   async retire(everythingWritten: boolean): Promise<void> {
     clearInterval(this.timer);
-    if (!this.redis.isReady) return;
+    if (!this.enabled || !this.redis.isReady) return;
     if (this.leftovers.length > 0) {
       const ids = this.leftovers.splice(0);
       await this.redis.attempt('journal', (client) => client.xdel(this.keys.journalEntries(this.replica), ...ids));

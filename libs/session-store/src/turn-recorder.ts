@@ -52,7 +52,7 @@ export class TurnRecorder {
       return false;
     }
     const [cached, journalId] = await Promise.all([this.cache.save([response], () => json), this.journal.append(json)]);
-    if (cached && journalId !== null) {
+    if (cached && (journalId !== null || !this.journal.enabled)) {
       this.writer.enqueue(response, { bytes: json.length, journalId });
       return true;
     }
@@ -84,7 +84,7 @@ export class TurnRecorder {
       this.writer.enqueue(row, { bytes: 0 }); // set aside by the writer, counted and logged with its id
       return;
     }
-    if (!this.writer.enqueue(row, { bytes: json.length })) return;
+    if (!this.writer.enqueue(row, { bytes: json.length }) || !this.journal.enabled) return;
     void this.journal.append(json).then((journalId) => {
       if (journalId !== null) this.writer.attachJournal(row.id, journalId);
     });
