@@ -1,4 +1,6 @@
+import Redis from 'ioredis';
 import { Client } from 'pg';
+import { uniquePrefix } from './support/gateway';
 import { startMockLlm } from './support/mock-llm';
 import { freePort, OwnRedisServer } from './support/redis-server';
 import { NodeProcess } from './support/process';
@@ -52,15 +54,28 @@ describe('the built gateway process', () => {
     }
   });
 
-  it('writes every queued spend-log row to PostgreSQL on SIGTERM, long before the flush interval', async () => {
+  it('writes every queued spend-log row to PostgreSQL on SIGTERM, long before the flush interval, and retires its journal', async () => {
     const mock = await startMockLlm();
     const port = await freePort();
+    const prefix = uniquePrefix();
     const gateway = NodeProcess.start(GATEWAY, {
       PORT: String(port),
       HOST: '127.0.0.1',
       UPSTREAM_BASE_URL: mock.baseUrl,
       SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
+      REDIS_KEY_PREFIX: prefix,
     });
+    const redis = new Redis(process.env.REDIS_URL as string);
+    const journalKeys = async () => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        keys.push(...batch.filter((key) => /:journals$|:\{j:/.test(key)));
+        cursor = next;
+      } while (cursor !== '0');
+      return keys;
+    };
     const pg = new Client({ connectionString: process.env.DATABASE_URL });
     try {
       await gateway.waitFor(/Listening on/);
@@ -76,13 +91,17 @@ describe('the built gateway process', () => {
       await pg.connect();
       const before = await pg.query('SELECT id FROM responses WHERE id = ANY($1)', [ids]);
       expect(before.rowCount).toBe(0);
+      expect(await journalKeys()).not.toHaveLength(0);
 
       expect(await gateway.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       const after = await pg.query('SELECT id FROM responses WHERE id = ANY($1)', [ids]);
       expect(after.rowCount).toBe(3);
       expect(gateway.output).toMatch(/Shutdown complete/);
+      // Everything was written: nothing is left for another replica to recover.
+      expect(await journalKeys()).toEqual([]);
     } finally {
       await gateway.stop('SIGKILL');
+      redis.disconnect();
       await pg.end();
       await mock.close();
     }

@@ -28,6 +28,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly failureLog = new RateLimitedLogger(this.logger, FAILURE_LOG_INTERVAL_MS);
   private readonly counters: RedisCounters = { failures: 0, timeouts: 0 };
   private unavailable = false;
+  private readonly drains: Array<() => Promise<void>> = [];
 
   constructor(
     config: AppConfig,
@@ -64,8 +65,17 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** After the HTTP server has closed, so requests finishing during shutdown still have the cache. */
+  /** Work that must reach Redis before the client quits at shutdown (the writer's last flush and the journal). */
+  drainBeforeQuit(drain: () => Promise<void>): void {
+    this.drains.push(drain);
+  }
+
+  /**
+   * After the HTTP server has closed, so requests finishing during shutdown still have the cache; the
+   * drains run first whatever order Nest calls modules in.
+   */
   async onApplicationShutdown(): Promise<void> {
+    for (const drain of this.drains.splice(0)) await drain();
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {

@@ -58,7 +58,7 @@ export class GroupCommit {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.config.spendLogBatchSize);
       try {
-        const refused = await insertOrSetAside(
+        const { refused } = await insertOrSetAside(
           this.repository,
           group.map(({ row }) => row),
         );

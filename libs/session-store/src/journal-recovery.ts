@@ -95,12 +95,12 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
         if (row) rows.push(row);
         else this.logger.error(`Journal entry ${entryId} of ${replica} is not a response; it is dropped`);
       }
-      const refused = await insertOrSetAside(this.repository, rows); // throws while PostgreSQL is down
+      const { inserted, refused } = await insertOrSetAside(this.repository, rows); // throws while PostgreSQL is down
       for (const { row, reason } of refused) {
         this.logger.error(`Recovered response ${row.id} cannot be written (${reason}); it is set aside`);
       }
-      written += rows.length - refused.length;
-      this.recovered += rows.length - refused.length;
+      written += inserted;
+      this.recovered += inserted;
       const ids = read.value.map(([entryId]) => entryId);
       const deleted = await this.redis.attempt('journal', (client) =>
         client
@@ -118,7 +118,9 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
     if (retired.ok && retired.value === 1) {
       await this.redis.attempt('journal', (client) => client.srem(keys.journals, replica));
     }
-    if (written > 0) this.logger.warn(`Recovered ${written} responses from the journal of ${replica}`);
+    const message = `Recovered the journal of ${replica}: ${written} responses were missing from PostgreSQL`;
+    if (written > 0) this.logger.warn(message);
+    else this.logger.log(message);
   }
 }
 

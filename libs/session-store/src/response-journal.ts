@@ -57,6 +57,11 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
+  /** See RedisService.drainBeforeQuit: the writer's last flush deletes entries and may retire the journal. */
+  drainBeforeQuit(drain: () => Promise<void>): void {
+    this.redis.drainBeforeQuit(drain);
+  }
+
   /** False when DURABLE_JOURNAL=false: nothing is appended, and nothing needs to be. */
   get enabled(): boolean {
     return this.config.durableJournal;

@@ -8,6 +8,12 @@ export interface RefusedRow {
   reason: string;
 }
 
+export interface InsertOutcome {
+  /** Rows PostgreSQL did not have yet (the rest were already written: inserts are idempotent). */
+  inserted: number;
+  refused: RefusedRow[];
+}
+
 /**
  * Writes rows to PostgreSQL so that no single row can hold the others back: a row whose data cannot
  * become SQL (any exception while preparing it) or that PostgreSQL refuses on its own (SQLSTATE
@@ -15,7 +21,7 @@ export interface RefusedRow {
  * PostgreSQL itself failed (an outage, a missing table): then nothing was set aside and the caller
  * keeps the whole batch for a retry.
  */
-export async function insertOrSetAside(repository: ResponseRepository, rows: StoredResponse[]): Promise<RefusedRow[]> {
+export async function insertOrSetAside(repository: ResponseRepository, rows: StoredResponse[]): Promise<InsertOutcome> {
   const refused: RefusedRow[] = [];
   const prepared: Array<{ row: StoredResponse; values: PreparedRow }> = [];
   for (const row of rows) {
@@ -26,20 +32,20 @@ export async function insertOrSetAside(repository: ResponseRepository, rows: Sto
     }
   }
   try {
-    await repository.insertPrepared(prepared.map(({ values }) => values));
-    return refused;
+    return { inserted: await repository.insertPrepared(prepared.map(({ values }) => values)), refused };
   } catch (error) {
     if (!isRowError(error)) throw error;
   }
+  let inserted = 0;
   for (const { row, values } of prepared) {
     try {
-      await repository.insertPrepared([values]);
+      inserted += await repository.insertPrepared([values]);
     } catch (error) {
       if (!isRowError(error)) throw error;
       refused.push({ row, reason: describeDatabaseError(error) });
     }
   }
-  return refused;
+  return { inserted, refused };
 }
 
 const ROW_ERROR_CLASSES = ['22', '23', '54'];

@@ -79,7 +79,9 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     private readonly telemetry: Telemetry,
     private readonly journal: ResponseJournal,
   ) {
+    // Its last flush needs PostgreSQL and Redis (journal deletions): both wait for it before closing.
     repository.drainBeforeDisconnect(() => this.onApplicationShutdown());
+    journal.drainBeforeQuit(() => this.onApplicationShutdown());
   }
 
   onModuleInit(): void {
@@ -209,7 +211,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       rows.forEach((row) => this.inFlight.add(row.id));
       let refused: RefusedRow[];
       try {
-        refused = await insertOrSetAside(this.repository, rows);
+        ({ refused } = await insertOrSetAside(this.repository, rows));
       } catch (error) {
         this.onFailure(error, batch.length);
         return;
