@@ -147,7 +147,11 @@ describe('stats, metrics, inspection and flush', () => {
     expect(after.history.responses_by_layer.postgres - before.history.responses_by_layer.postgres).toBe(1);
     expect(after.history.backfilled_responses - before.history.backfilled_responses).toBe(1);
     expect(after.spend_log.rows_written).toBeGreaterThanOrEqual(2);
-    expect(after.spend_log).toMatchObject({ failed_flushes: 0, rows_rejected: 0 });
+    expect(after.spend_log).toMatchObject({ failed_flushes: 0, rows_rejected: 0, rows_dropped: 0, at_capacity: null });
+    // Every stored response went through the journal; the flushed ones were deleted from it again.
+    expect(after.journal.appended - before.journal.appended).toBeGreaterThanOrEqual(3);
+    expect(after.journal).toMatchObject({ append_failures: 0, eviction_warning: null });
+    expect(after.journal.replica).toEqual(expect.any(String));
     expect(after.redis).toMatchObject({ connected: true, errors: 0 });
     expect(after.redis.latency_ms.p50).toBeGreaterThan(0);
     expect(after.redis.latency_ms.p99).toBeGreaterThanOrEqual(after.redis.latency_ms.p50);
