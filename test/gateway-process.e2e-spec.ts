@@ -21,7 +21,12 @@ describe('the built gateway process', () => {
     const redis = await OwnRedisServer.start();
     await redis.stop();
     const port = await freePort();
-    const gateway = NodeProcess.start(GATEWAY, { REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1' });
+    const gateway = NodeProcess.start(GATEWAY, {
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SHUTDOWN_DELAY_MS: '0',
+    });
     try {
       await gateway.waitFor(/Listening on/);
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -42,6 +47,7 @@ describe('the built gateway process', () => {
       REDIS_PASSWORD: 'hunter2',
       PORT: String(port),
       HOST: '127.0.0.1',
+      SHUTDOWN_DELAY_MS: '0',
     });
     try {
       await gateway.waitFor(/Listening on/);
@@ -64,6 +70,7 @@ describe('the built gateway process', () => {
       UPSTREAM_BASE_URL: mock.baseUrl,
       SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
       REDIS_KEY_PREFIX: prefix,
+      SHUTDOWN_DELAY_MS: '0',
     });
     const redis = new Redis(process.env.REDIS_URL as string);
     const journalKeys = async () => {

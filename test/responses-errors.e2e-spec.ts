@@ -127,3 +127,42 @@ describe('Responses API: unreachable upstream', () => {
     }
   });
 });
+
+describe('Responses API: malformed ids are answered without touching a store', () => {
+  let gateway: Awaited<ReturnType<typeof import('./support/gateway').startGateway>>;
+  beforeAll(async () => {
+    // Both stores unreachable: any lookup would answer 503, so a 404/400 proves none was made.
+    const [redisPort, postgresPort] = [await freePort(), await freePort()];
+    gateway = await (
+      await import('./support/gateway')
+    ).startGateway({
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${postgresPort}/postgres`,
+    });
+  });
+  afterAll(() => gateway.close());
+
+  const request = (method: string, path: string) =>
+    fetch(`${gateway.url}${path}`, { method, headers: { authorization: 'Bearer sk-tenant-a' } });
+
+  it.each(['%00', 'resp_%00', `resp_${'a'.repeat(47)}%00`, 'chatcmpl-123', `resp_${'z'.repeat(48)}`, 'x'.repeat(1000)])(
+    'GET and DELETE /v1/responses/%s -> 404',
+    async (id) => {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await request(method, `/v1/responses/${id}`);
+        expect(response.status).toBe(404);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      }
+    },
+  );
+
+  it.each(['resp_\u0000', `resp_${'a'.repeat(48)}\u0000`, 'msg_123', 'r'.repeat(100_000)])(
+    'previous_response_id %# -> 400 previous_response_not_found',
+    async (id) => {
+      const response = await postRaw(gateway.url, JSON.stringify({ model: 'm', input: 'x', previous_response_id: id }));
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'previous_response_not_found', param: 'previous_response_id' });
+      expect(response.body.error?.message.length).toBeLessThan(300);
+    },
+  );
+});

@@ -143,6 +143,7 @@ async function main(): Promise<void> {
       REDIS_KEY_PREFIX: prefix,
       SESSION_TTL_SECONDS: '3600',
       ADMIN_API_KEY: 'bench-admin',
+      SHUTDOWN_DELAY_MS: '0',
     };
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
@@ -395,6 +396,7 @@ async function rssWithOpenStreams(
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: `${prefix}-streams`,
       ADMIN_API_KEY: 'bench-admin',
+      SHUTDOWN_DELAY_MS: '0',
     },
     logDir,
   );

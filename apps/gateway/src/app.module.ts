@@ -5,7 +5,7 @@ import { RedisModule } from '@app/redis';
 import { SessionStoreModule } from '@app/session-store';
 import { TelemetryModule } from '@app/telemetry';
 import { HealthModule } from './health/health.module';
-import { LifecycleLogger } from './lifecycle-logger';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { OpsModule } from './ops/ops.module';
 import { ResponsesModule } from './responses/responses.module';
 
@@ -16,6 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LifecycleModule,
         TelemetryModule,
         RedisModule,
         DatabaseModule,
@@ -24,7 +25,6 @@ export class AppModule {
         ResponsesModule,
         OpsModule,
       ],
-      providers: [LifecycleLogger],
     };
   }
 }

@@ -6,18 +6,24 @@ import { Telemetry } from '@app/telemetry';
 import { AppModule } from './app.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { installRequestObservability, requestIdOf } from './common/request-observability';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 
 export interface CreateAppOptions {
   logger?: LoggerService | false;
-  /** Listen for SIGTERM/SIGINT and run shutdown hooks (main.ts: yes; in-process tests: no). */
+  /** Drain on SIGTERM/SIGINT, then run the shutdown hooks (main.ts: yes; in-process tests: no). */
   shutdownHooks?: boolean;
 }
 
 /** Builds the gateway (not yet listening). Shared by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const gracefulShutdown = options.shutdownHooks ?? true;
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
-    forceCloseConnections: true,
+    // Graceful: idle keep-alive connections close at shutdown, requests and streams in flight may finish
+    // (installGracefulShutdown cuts them after SHUTDOWN_GRACE_MS). In-process tests close at once.
+    forceCloseConnections: gracefulShutdown ? 'idle' : true,
+    // Over-long ids reach the id check (404) instead of the router's 414; beyond this, a URL problem.
+    maxParamLength: 1024,
     genReqId: requestIdOf,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -27,8 +33,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   installRequestObservability(adapter.getInstance(), app.get(Telemetry));
   // Also receives Fastify's own errors (malformed JSON, body too large): Nest routes them here.
   app.useGlobalFilters(new ApiExceptionFilter());
-  // useProcessExit: exit 0 after the hooks instead of re-raising the signal, so exit handlers run
-  // (a --cpu-prof profile is written, stdout is flushed).
-  if (options.shutdownHooks ?? true) app.enableShutdownHooks([], { useProcessExit: true });
+  // Exits 0 after the hooks instead of re-raising the signal, so exit handlers run (a --cpu-prof
+  // profile is written, stdout is flushed).
+  if (gracefulShutdown) installGracefulShutdown(app, config);
   return app;
 }

@@ -45,6 +45,10 @@ export class AppConfig {
   /** A replica's journal is recovered by the others once its heartbeat is this old. */
   readonly journalOrphanAfterMs: number;
   readonly bodyLimitBytes: number;
+  /** After SIGTERM: how long new connections are still served (readiness already says draining). */
+  readonly shutdownDelayMs: number;
+  /** Then: how long requests and streams in flight may run before they are cut. */
+  readonly shutdownGraceMs: number;
   /** Required (as a bearer token) by the /cache ops endpoints when set. */
   readonly adminApiKey?: string;
   readonly logLevel: LogLevel;
@@ -70,8 +74,10 @@ export class AppConfig {
     this.spendLogMaxPending = integerFrom(env, 'SPEND_LOG_MAX_PENDING', 20_000, 1, 10_000_000);
     this.spendLogMaxPendingBytes = integerFrom(env, 'SPEND_LOG_MAX_PENDING_BYTES', 32 * 1024 * 1024, 1024, 2 ** 40);
     this.durableJournal = booleanFrom(env, 'DURABLE_JOURNAL') ?? true;
-    this.journalOrphanAfterMs = integerFrom(env, 'JOURNAL_ORPHAN_AFTER_MS', 15_000, 1_000, 3_600_000);
+    this.journalOrphanAfterMs = integerFrom(env, 'JOURNAL_ORPHAN_AFTER_MS', 10_000, 1_000, 3_600_000);
     this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+    this.shutdownDelayMs = integerFrom(env, 'SHUTDOWN_DELAY_MS', 5_000, 0, 600_000);
+    this.shutdownGraceMs = integerFrom(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 3_600_000);
     this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
   }

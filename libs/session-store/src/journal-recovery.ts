@@ -35,6 +35,8 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    // At once when Redis is (again) reachable: a restarted replica recovers its predecessor's journal.
+    this.redis.client.on('ready', () => void this.sweep());
     this.timer = setInterval(() => void this.sweep(), this.sweepMs);
     this.timer.unref();
   }

@@ -48,6 +48,7 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     if (!this.enabled) return;
     void this.heartbeat();
+    this.redis.client.on('ready', () => void this.heartbeat());
     this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.timer.unref();
   }

@@ -13,11 +13,11 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** PostgreSQL down: 503. Redis down: 200 "degraded" (the service still works without its cache). */
+  /** 200 ok / degraded (serving every turn); 503 down (cannot keep stored responses) or draining. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
     const readiness = await this.health.readiness();
-    void reply.status(readiness.status === 'down' ? 503 : 200);
+    void reply.status(readiness.status === 'down' || readiness.status === 'draining' ? 503 : 200);
     return readiness;
   }
 }

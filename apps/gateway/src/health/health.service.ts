@@ -3,6 +3,7 @@ import { PrismaService } from '@app/database';
 import { RedisService } from '@app/redis';
 import { SpendLogWriter } from '@app/session-store';
 import { roundMs } from '../common/round-ms';
+import { DrainState } from '../lifecycle/drain-state';
 
 export interface DependencyState {
   status: 'up' | 'down';
@@ -20,11 +21,11 @@ export interface Readiness {
   /**
    * ok: all up. degraded (still 200): Redis or PostgreSQL down, this replica still serves every turn.
    * down (503): it cannot keep stored responses (the writer's queue is at its bound, or neither Redis
-   * nor PostgreSQL is reachable).
+   * nor PostgreSQL is reachable). draining (503): SIGTERM received, finishing what is in flight.
    */
-  status: 'ok' | 'degraded' | 'down';
+  status: 'ok' | 'degraded' | 'down' | 'draining';
   reasons: string[];
-  checks: { postgres: DependencyState; redis: DependencyState; spend_log: WriterState };
+  checks?: { postgres: DependencyState; redis: DependencyState; spend_log: WriterState };
 }
 
 @Injectable()
@@ -33,9 +34,13 @@ export class HealthService {
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
     private readonly writer: SpendLogWriter,
+    private readonly drain: DrainState,
   ) {}
 
   async readiness(): Promise<Readiness> {
+    if (this.drain.draining) {
+      return { status: 'draining', reasons: ['shutting down: finishing the requests in flight, taking no new work'] };
+    }
     const [db, cache] = await Promise.all([this.prisma.check(), this.redis.ping()]);
     const postgres: DependencyState = db.ok
       ? { status: 'up', latencyMs: roundMs(db.latencyMs) }

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { FastifyReply } from 'fastify';
 import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
 import { storeUnavailableRecord, StoredResponse, TurnRecorder } from '@app/session-store';
+import { DrainState } from '../lifecycle/drain-state';
 import { toResponseObject } from './response-object';
 import { renderTurn } from './response-render';
 import { storeUnavailable } from './store-unavailable';
@@ -17,10 +18,16 @@ import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
  */
 @Injectable()
 export class ResponseCachingInterceptor implements NestInterceptor {
-  constructor(private readonly recorder: TurnRecorder) {}
+  constructor(
+    private readonly recorder: TurnRecorder,
+    private readonly drain: DrainState,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler<Turn>): Observable<unknown> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
+    // Open until the turn is recorded: a stream's tee ends it, anything else the end of this pipe.
+    const recorded = this.drain.track();
+    let streaming = false;
     return next.handle().pipe(
       catchError((error: unknown) => {
         if (!(error instanceof TurnFailedError)) return throwError(() => error);
@@ -28,14 +35,20 @@ export class ResponseCachingInterceptor implements NestInterceptor {
         return throwError(() => error.error);
       }),
       concatMap(async (turn) => {
-        if (turn.kind === 'stream') return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft) }, reply);
+        if (turn.kind === 'stream') {
+          streaming = true;
+          return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, recorded) }, reply);
+        }
         if (!(await this.recorder.record(turn.response))) throw storeUnavailable();
         return renderTurn(turn, reply);
+      }),
+      finalize(() => {
+        if (!streaming) recorded();
       }),
     );
   }
 
-  private tee(events: Observable<TurnEvent>, draft: StoredResponse): Observable<TurnEvent> {
+  private tee(events: Observable<TurnEvent>, draft: StoredResponse, recorded: () => void): Observable<TurnEvent> {
     let finished = false;
     return events.pipe(
       concatMap((item) => {
@@ -45,7 +58,9 @@ export class ResponseCachingInterceptor implements NestInterceptor {
         return from(this.recorder.record(final)).pipe(map((stored) => (stored ? item : notStored(item, final))));
       }),
       finalize(() => {
-        if (!finished) this.recorder.recordSpendOnly(cancelledRecord(draft));
+        if (!finished)
+          this.recorder.recordSpendOnly(cancelledRecord(draft, this.drain.draining ? 'shutdown' : 'client'));
+        recorded();
       }),
     );
   }

@@ -8,8 +8,11 @@ import {
   ResponseRepository,
   SpendLogWriter,
   StoredResponse,
+  tagOfResponseId,
 } from '@app/session-store';
 import { ApiError } from '../common/api-error';
+import { shownId } from '../common/shown-id';
+import { DrainState } from '../lifecycle/drain-state';
 import { toErrorReply } from '../common/error-envelope';
 import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
@@ -30,6 +33,7 @@ export class ResponsesService {
     private readonly writer: SpendLogWriter,
     private readonly repository: ResponseRepository,
     private readonly groupCommit: GroupCommit,
+    private readonly drain: DrainState,
   ) {}
 
   /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
@@ -61,21 +65,23 @@ export class ResponsesService {
       const result = await this.upstream.complete(turn, signal);
       return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId };
     } catch (error) {
-      const record = signal.aborted ? cancelledRecord(draft) : failedRecord(draft, error);
+      const record = signal.aborted
+        ? cancelledRecord(draft, this.drain.draining ? 'shutdown' : 'client')
+        : failedRecord(draft, error);
       throw new TurnFailedError(asApiError(error), record);
     }
   }
 
   /** A stored response of this owner (any status), or 404. */
   async retrieve(id: string, ownerHash: string): Promise<StoredResponse> {
+    // Not one of our ids: answered without touching a store (PostgreSQL would refuse a NUL, say).
+    if (tagOfResponseId(id) === undefined) throw responseNotFound(id);
     const cached = await this.cache.get(id, ownerHash);
     const found =
       (cached.ok ? cached.value : null) ??
       ownedBy(this.writer.find(id), ownerHash) ??
       (await durably(() => this.repository.find(id, ownerHash)));
-    if (!found || !found.store || found.deletedAt !== null) {
-      throw ApiError.notFound(`Response with id '${id}' not found.`, 'response_id');
-    }
+    if (!found || !found.store || found.deletedAt !== null) throw responseNotFound(id);
     return found;
   }
 
@@ -101,6 +107,10 @@ export class ResponsesService {
     // A turn that read the chain from PostgreSQL just before may have cached it again meanwhile.
     await this.cache.delete(id, ownerHash);
   }
+}
+
+function responseNotFound(id: string): ApiError {
+  return ApiError.notFound(`Response with id '${shownId(id)}' not found.`, 'response_id');
 }
 
 /** PostgreSQL unavailable: a retryable 503, not a 500. */

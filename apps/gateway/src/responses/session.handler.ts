@@ -8,10 +8,12 @@ import {
   ResponseRepository,
   SpendLogWriter,
   StoredResponse,
+  tagOfResponseId,
 } from '@app/session-store';
 import { describeDatabaseError } from '@app/database';
 import { Telemetry } from '@app/telemetry';
 import { ApiError } from '../common/api-error';
+import { shownId } from '../common/shown-id';
 
 export interface ResolvedHistory {
   /** The chain's session, or null for a new conversation. */
@@ -25,7 +27,7 @@ const HISTORY_RETRY_AFTER_SECONDS = 5;
 
 function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
-    `Previous response with id '${id}' not found.`,
+    `Previous response with id '${shownId(id)}' not found.`,
     'previous_response_id',
     'previous_response_not_found',
   );
@@ -63,6 +65,11 @@ export class SessionHandler {
 
   async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
     if (previousResponseId === null) return { sessionId: null, items: [], source: 'none' };
+    // Not one of our ids (a typo, NUL bytes, another service's id): no store can hold it.
+    if (tagOfResponseId(previousResponseId) === undefined) {
+      this.telemetry.recordHistory('miss');
+      throw previousResponseNotFound(previousResponseId);
+    }
 
     // Each response's history (input then output), newest first; Redis holds only resolvable ones.
     const newestFirst: ConversationItem[][] = [];

@@ -24,12 +24,15 @@ export class TurnFailedError extends Error {
   }
 }
 
-/** The spend-log record of a turn whose client went away before it finished. */
-export function cancelledRecord(draft: StoredResponse): StoredResponse {
-  return {
-    ...draft,
-    status: 'cancelled',
-    error: { code: 'client_disconnected', message: 'The client closed the connection before the response completed.' },
-    completedAt: Date.now(),
-  };
+const CANCELLED_BECAUSE = {
+  client: { code: 'client_disconnected', message: 'The client closed the connection before the response completed.' },
+  shutdown: { code: 'server_shutdown', message: 'The service shut down before the response completed.' },
+};
+
+/** The spend-log record of a turn cut before it finished: its client went away, or the service shut down. */
+export function cancelledRecord(
+  draft: StoredResponse,
+  because: keyof typeof CANCELLED_BECAUSE = 'client',
+): StoredResponse {
+  return { ...draft, status: 'cancelled', error: CANCELLED_BECAUSE[because], completedAt: Date.now() };
 }
