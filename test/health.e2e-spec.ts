@@ -34,7 +34,7 @@ describe('health endpoints', () => {
     expect(degraded.status).toBe(200);
     expect(degraded.body).toMatchObject({
       status: 'degraded',
-      checks: { postgres: { status: 'up' }, redis: { status: 'down', error: 'not connected' } },
+      checks: { postgres: { status: 'up' }, redis: { status: 'down', error: 'connection refused', step: 'connect' } },
     });
     // Several reconnect attempts and failed probes later, the outage is still logged only once.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -70,6 +70,34 @@ describe('health endpoints', () => {
     expect((await getJson(`${gateway.url}/health/live`)).status).toBe(200);
     expect(gateway.logs.matching(/PostgreSQL unavailable .*retrying/).length).toBeGreaterThanOrEqual(1);
   });
+
+  it.each([
+    [
+      'without permission to run scripts',
+      ['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-@scripting'],
+      'no permission',
+    ],
+    ['that is a read-only replica', ['--replicaof', '127.0.0.1', '1'], 'read-only'],
+  ])(
+    'says degraded (200) naming the reason when Redis answers PING but works only in part: %s',
+    async (_, args, reason) => {
+      const redis = await OwnRedisServer.start(args);
+      try {
+        gateway = await startGateway({ REDIS_URL: redis.url });
+        const ready = await getJson(`${gateway.url}/health/ready`);
+        expect(ready.status).toBe(200);
+        expect(ready.body).toMatchObject({
+          status: 'degraded',
+          checks: { postgres: { status: 'up' }, redis: { status: 'down', error: expect.stringContaining(reason) } },
+        });
+        expect((ready.body.reasons as string[])[0]).toContain(reason);
+      } finally {
+        await gateway?.close();
+        gateway = undefined;
+        await redis.stop();
+      }
+    },
+  );
 
   it('answers unknown routes with 404 in the OpenAI error envelope', async () => {
     gateway = await startGateway();

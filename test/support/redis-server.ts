@@ -75,6 +75,15 @@ export class OwnRedisServer {
     return new Redis({ host: '127.0.0.1', port: this.port, password: this.password, ...options });
   }
 
+  /** SIGSTOP: the server hangs (connections stay open, nothing is answered) until `resume`. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -23,7 +23,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // (installGracefulShutdown cuts them after SHUTDOWN_GRACE_MS). In-process tests close at once.
     forceCloseConnections: gracefulShutdown ? 'idle' : true,
     // Over-long ids reach the id check (404) instead of the router's 414; beyond this, a URL problem.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     genReqId: requestIdOf,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

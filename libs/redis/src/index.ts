@@ -1,4 +1,6 @@
+export * from './circuit-breaker';
 export * from './rate-limited-logger';
 export * from './redis-errors';
+export * from './redis-health-probe';
 export * from './redis.module';
 export * from './redis.service';

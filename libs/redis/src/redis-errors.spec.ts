@@ -20,6 +20,12 @@ describe('describeRedisError', () => {
       "no permission: this user has no permissions to run the 'set' command",
     ],
     [new Error("Stream isn't writeable and enableOfflineQueue options is false"), 'not connected'],
+    [
+      new Error("READONLY You can't write against a read only replica."),
+      'read-only: this Redis is a replica (after a failover?); point REDIS_URL at the primary',
+    ],
+    [new Error('CLUSTERDOWN The cluster is down'), 'cluster down: the Redis Cluster cannot serve this slot'],
+    [new Error('MOVED 3999 127.0.0.1:6381'), 'moved: this Redis is a Cluster node and the key lives on another node'],
   ])('describes %s as "%s"', (error, description) => {
     expect(describeRedisError(error)).toBe(description);
   });

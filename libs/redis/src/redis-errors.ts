@@ -10,6 +10,12 @@ export function describeRedisError(error: unknown): string {
   if (/NOAUTH/.test(message)) return 'authentication required: no password was sent';
   if (/NOPERM/.test(message)) return `no permission: ${message.replace(/^NOPERM\s*/, '')}`;
   if (/enableOfflineQueue|Stream isn't writeable|Connection is closed/i.test(message)) return 'not connected';
+  if (/^READONLY/.test(message))
+    return 'read-only: this Redis is a replica (after a failover?); point REDIS_URL at the primary';
+  if (/^CLUSTERDOWN/.test(message)) return 'cluster down: the Redis Cluster cannot serve this slot';
+  if (/^(MOVED|ASK) /.test(message)) return 'moved: this Redis is a Cluster node and the key lives on another node';
+  if (/^OOM /.test(message)) return 'out of memory: Redis refuses writes at maxmemory (noeviction)';
+  if (/^LOADING/.test(message)) return 'loading: Redis is still loading its data set';
   return message;
 }
 

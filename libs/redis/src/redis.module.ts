@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { RedisHealthProbe } from './redis-health-probe';
 import { RedisService } from './redis.service';
 
 @Global()
-@Module({ providers: [RedisService], exports: [RedisService] })
+@Module({ providers: [RedisService, RedisHealthProbe], exports: [RedisService, RedisHealthProbe] })
 export class RedisModule {}

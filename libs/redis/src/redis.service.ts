@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { AppConfig, describeRedisTarget } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import Redis from 'ioredis';
+import { CircuitBreaker } from './circuit-breaker';
 import { describeRedisError, isTimeout } from './redis-errors';
 import { RateLimitedLogger } from './rate-limited-logger';
 
@@ -10,7 +11,16 @@ export type RedisOutcome<T> = { ok: true; value: T } | { ok: false; error: strin
 export interface RedisCounters {
   failures: number;
   timeouts: number;
+  /** Calls not made because the circuit was open. */
+  skipped: number;
   lastError?: string;
+  /** Since when the circuit is open (ISO time), or null. */
+  circuitOpenSince: string | null;
+}
+
+export interface AttemptOptions {
+  /** Made even while the circuit is open (health probes, /cache/ping). */
+  bypassCircuit?: boolean;
 }
 
 const FAILURE_LOG_INTERVAL_MS = 60_000;
@@ -26,7 +36,11 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly target: string;
   private readonly logger = new Logger('Redis');
   private readonly failureLog = new RateLimitedLogger(this.logger, FAILURE_LOG_INTERVAL_MS);
-  private readonly counters: RedisCounters = { failures: 0, timeouts: 0 };
+  private readonly counters = { failures: 0, timeouts: 0, skipped: 0, lastError: undefined as string | undefined };
+  private lastConnectionError?: string;
+  private readonly circuit = new CircuitBreaker();
+  private circuitTimer?: NodeJS.Timeout;
+  private readonly commandTimeoutMs: number;
   private unavailable = false;
   private readonly drains: Array<() => Promise<void>> = [];
 
@@ -36,6 +50,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   ) {
     const { redis } = config;
     this.target = describeRedisTarget(redis);
+    this.commandTimeoutMs = config.redisCommandTimeoutMs;
     this.client = new Redis({
       host: redis.host,
       port: redis.port,
@@ -63,7 +78,12 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     } catch {
       // Counted and logged by the 'error' handler; ioredis keeps retrying in the background.
     }
+    this.connectAttempted();
   }
+
+  private connectAttempted: () => void = () => undefined;
+  /** Resolves once the first connection attempt has succeeded or failed (whatever order modules start in). */
+  readonly firstConnectAttempt = new Promise<void>((resolve) => (this.connectAttempted = resolve));
 
   /** Work that must reach Redis before the client quits at shutdown (the writer's last flush and the journal). */
   drainBeforeQuit(drain: () => Promise<void>): void {
@@ -76,6 +96,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
    */
   async onApplicationShutdown(): Promise<void> {
     for (const drain of this.drains.splice(0)) await drain();
+    clearInterval(this.circuitTimer);
     if (this.client.status === 'ready') {
       await this.client.quit().catch(() => this.client.disconnect());
     } else {
@@ -88,15 +109,40 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   stats(): RedisCounters {
-    return { ...this.counters };
+    const since = this.circuit.openSince;
+    return { ...this.counters, circuitOpenSince: since === null ? null : new Date(since).toISOString() };
   }
 
-  /** Runs a Redis operation; a failure is counted, logged at a bounded rate and returned, never thrown. */
-  async attempt<T>(operation: string, run: (client: Redis) => Promise<T>): Promise<RedisOutcome<T>> {
+  /** Why the connection is not ready, in words (the last connection error). */
+  get connectionProblem(): string {
+    return this.lastConnectionError ?? 'not connected';
+  }
+
+  /** Whether calls are being skipped because Redis kept failing. */
+  get circuitOpen(): boolean {
+    return this.circuit.isOpen;
+  }
+
+  /**
+   * Runs a Redis operation; a failure is counted, logged at a bounded rate and returned, never thrown.
+   * It costs at most REDIS_COMMAND_TIMEOUT_MS from this call, however long the commands queued before it
+   * take (auto-pipelining), and nothing while the circuit is open.
+   */
+  async attempt<T>(
+    operation: string,
+    run: (client: Redis) => Promise<T>,
+    options: AttemptOptions = {},
+  ): Promise<RedisOutcome<T>> {
+    if (this.circuit.isOpen && !options.bypassCircuit) {
+      this.counters.skipped += 1;
+      this.telemetry.redisErrors.inc({ operation, kind: 'skipped' });
+      return { ok: false, error: `circuit open (${this.counters.lastError ?? 'Redis failing'})` };
+    }
     const started = performance.now();
     try {
-      const value = await run(this.client);
+      const value = await withTimeout(run(this.client), this.commandTimeoutMs);
       this.telemetry.recordRedis(operation, (performance.now() - started) / 1000);
+      this.circuit.recordSuccess();
       return { ok: true, value };
     } catch (error) {
       this.telemetry.recordRedis(
@@ -104,14 +150,16 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
         (performance.now() - started) / 1000,
         isTimeout(error) ? 'timeout' : 'error',
       );
-      return { ok: false, error: this.recordFailure(operation, error) };
+      const reason = this.recordFailure(operation, error);
+      if (this.circuit.recordFailure()) this.onCircuitOpen(reason);
+      return { ok: false, error: reason };
     }
   }
 
   /** Round-trip latency of a PING, or why it failed. */
   async ping(): Promise<RedisOutcome<number>> {
     const started = process.hrtime.bigint();
-    const outcome = await this.attempt('ping', (client) => client.ping());
+    const outcome = await this.attempt('ping', (client) => client.ping(), { bypassCircuit: true });
     if (!outcome.ok) return outcome;
     return { ok: true, value: Number(process.hrtime.bigint() - started) / 1e6 };
   }
@@ -122,6 +170,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     if (isTimeout(error)) this.counters.timeouts += 1;
     this.counters.lastError = reason;
     if (operation === 'connection') {
+      this.lastConnectionError = reason;
       this.telemetry.redisErrors.inc({ operation, kind: isTimeout(error) ? 'timeout' : 'error' });
       if (!this.unavailable) this.failureLog.reset();
       this.unavailable = true;
@@ -136,10 +185,39 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     return reason;
   }
 
+  private onCircuitOpen(reason: string): void {
+    this.logger.warn(`Redis keeps failing (${reason}): skipping the cache until a probe succeeds`);
+    clearInterval(this.circuitTimer);
+    this.circuitTimer = setInterval(() => void this.probeCircuit(), 250);
+    this.circuitTimer.unref();
+  }
+
+  /** While the circuit is open: a PING after each cool-down; success closes it. */
+  private async probeCircuit(): Promise<void> {
+    if (!this.circuit.takeProbe()) return;
+    const outcome = await this.attempt('probe', (client) => client.ping(), { bypassCircuit: true });
+    if (this.circuit.probed(outcome.ok)) this.onCircuitClosed();
+  }
+
+  private onCircuitClosed(): void {
+    clearInterval(this.circuitTimer);
+    this.logger.log(`Redis answers again at ${this.target}: the cache is used again`);
+  }
+
   private onReady(): void {
+    if (this.circuit.reset()) this.onCircuitClosed();
     if (this.unavailable) this.logger.log(`Redis connection to ${this.target} restored`);
     else this.logger.log(`Connected to ${this.target}`);
     this.unavailable = false;
     this.failureLog.reset();
   }
+}
+
+/** The operation's result, or a timeout error once `ms` have passed since the call (not since it was sent). */
+function withTimeout<T>(operation: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
 }

@@ -127,12 +127,16 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   private async heartbeat(): Promise<void> {
     if (!this.redis.isReady) return;
     const alive = this.keys.journalAlive(this.replica);
-    // Two commands, not a transaction: the keys live in different Cluster slots.
-    await this.redis.attempt('journal', (client) =>
-      Promise.all([
-        client.set(alive, String(Date.now()), 'PX', this.config.journalOrphanAfterMs),
-        client.sadd(this.keys.journals, this.replica),
-      ]),
+    // Two commands, not a transaction: the keys live in different Cluster slots. Made even while the
+    // circuit is open: a replica that merely skips a sick cache is alive, its journal is not an orphan.
+    await this.redis.attempt(
+      'journal',
+      (client) =>
+        Promise.all([
+          client.set(alive, String(Date.now()), 'PX', this.config.journalOrphanAfterMs),
+          client.sadd(this.keys.journals, this.replica),
+        ]),
+      { bypassCircuit: true },
     );
     if (!this.policyChecked) await this.checkEvictionPolicy();
   }

@@ -15,8 +15,8 @@ export class HealthController {
 
   /** 200 ok / degraded (serving every turn); 503 down (cannot keep stored responses) or draining. */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<Readiness> {
-    const readiness = await this.health.readiness();
+  ready(@Res({ passthrough: true }) reply: FastifyReply): Readiness {
+    const readiness = this.health.readiness();
     void reply.status(readiness.status === 'down' || readiness.status === 'draining' ? 503 : 200);
     return readiness;
   }

@@ -42,6 +42,8 @@ export class CacheStats {
         connected: this.redis.isReady,
         errors: counters.failures,
         timeouts: counters.timeouts,
+        skipped: counters.skipped,
+        circuit_open_since: counters.circuitOpenSince,
         last_error: counters.lastError ?? null,
         latency_ms: {
           p50: p50 === null ? null : roundMs(p50),
