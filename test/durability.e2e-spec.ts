@@ -1,4 +1,5 @@
 import { freePort, OwnRedisServer } from './support/redis-server';
+import { startGateway, uniquePrefix } from './support/gateway';
 import { postRaw, ResponsesBed } from './support/responses-bed';
 
 /** A JSON schema nesting `2 * depth` levels, as JSON text (JSON.stringify itself overflows at 5,000). */
@@ -91,6 +92,31 @@ describe('Durability: nothing acknowledged is lost, no history is shortened', ()
     );
   });
 
+  describe('two replicas sharing Redis', () => {
+    it('a DELETE on one replica wins over the other replica writing the row later (no content comes back)', async () => {
+      const prefix = uniquePrefix();
+      const holder = await ResponsesBed.start({ REDIS_KEY_PREFIX: prefix, SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+      const other = await startGateway({ REDIS_KEY_PREFIX: prefix, UPSTREAM_BASE_URL: holder.mock.baseUrl });
+      try {
+        const created = await holder.client().responses.create({ model: 'mock-gpt', input: 'secret to delete' });
+        expect(holder.writer.find(created.id)).toBeDefined(); // not written yet, only queued and journaled
+        const deleted = await fetch(`${other.url}/v1/responses/${created.id}`, {
+          method: 'DELETE',
+          headers: { authorization: 'Bearer sk-tenant-a' },
+        });
+        expect(deleted.status).toBe(200);
+        await holder.writer.flush(); // the holder now writes its copy, with the content
+        const row = await holder.spendLog(created.id);
+        expect(row).toMatchObject({ input: null, output: null });
+        expect(row?.deleted_at).toBeInstanceOf(Date);
+        await expect(holder.client().responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+      } finally {
+        await other.close();
+        await holder.close();
+      }
+    });
+  });
+
   describe('with Redis stopped', () => {
     let bed: ResponsesBed;
     let redis: OwnRedisServer;
@@ -142,7 +168,16 @@ describe('Durability: nothing acknowledged is lost, no history is shortened', ()
       });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(response.headers.get('x-request-id')).toEqual(expect.any(String));
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('store_unavailable');
+      // An expected failure: one line naming the request, no stack trace.
+      const logged = bed.gateway.logs.matching(/^503 store_unavailable/);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({
+        level: 'warn',
+        message: expect.stringContaining(response.headers.get('x-request-id') as string),
+      });
+      expect(logged[0]?.message).not.toMatch(/\n\s+at /);
     });
 
     it('ends a stored stream with response.failed (store_unavailable), never response.completed', async () => {

@@ -219,15 +219,19 @@ describe('stats, metrics, inspection and flush', () => {
     await expect(client.responses.retrieve(second.id)).resolves.toMatchObject({ id: second.id });
   });
 
-  it('flushes only its own namespace, never other keys', async () => {
+  it('flushes only its own namespace, never other keys, and never the durable journal', async () => {
     await bed.client().responses.create({ model: 'mock-gpt', input: 'flush me' });
+    const isJournal = (key: string) => key.includes(':{j:') || key.endsWith(':journals');
     const outsider = `${bed.prefix}-other:keep`;
     await bed.redis.set(outsider, 'still here');
     try {
       const response = await fetch(`${bed.gateway.url}/cache/flush`, { method: 'POST' });
       expect(response.status).toBe(200);
       expect(((await response.json()) as { evicted_keys: number }).evicted_keys).toBeGreaterThan(0);
-      expect(await bed.redisKeys()).toEqual([]);
+      const left = await bed.redisKeys();
+      expect(left.filter((key) => !isJournal(key))).toEqual([]);
+      // The response is not written to PostgreSQL yet: its journal entry must survive a cache flush.
+      expect(left.some((key) => key.endsWith(':entries'))).toBe(true);
       expect(await bed.redis.get(outsider)).toBe('still here');
     } finally {
       await bed.redis.del(outsider);

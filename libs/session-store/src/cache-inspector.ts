@@ -127,9 +127,12 @@ export class CacheInspector {
     return this.unlinkAll(`${this.keys.prefix}:{${tagOf(id)}}:*`);
   }
 
-  /** Removes every key of the namespace, in SCAN batches. Resolves how many keys were removed. */
+  /**
+   * Removes every cache key of the namespace, in SCAN batches; the durable journal stays (it holds
+   * acknowledged responses PostgreSQL does not have yet). Resolves how many keys were removed.
+   */
   async flush(): Promise<number> {
-    return this.unlinkAll(this.keys.everything);
+    return this.unlinkAll(this.keys.everything, (key) => !this.keys.isJournal(key));
   }
 
   /** The INFO figures that matter to this service, with warnings about risky settings. */
@@ -179,11 +182,12 @@ export class CacheInspector {
     return found;
   }
 
-  private async unlinkAll(pattern: string): Promise<number> {
+  private async unlinkAll(pattern: string, keep: (key: string) => boolean = () => true): Promise<number> {
     let removed = 0;
     let cursor = '0';
     do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+      const batch = found.filter(keep);
       if (batch.length > 0) removed += await this.redis.unlink(...batch);
       cursor = next;
     } while (cursor !== '0');

@@ -44,6 +44,11 @@ export class CacheKeys {
     return `${this.prefix}:{j:${replica}}:claim`;
   }
 
+  /** Whether a key belongs to the durable journal (never evicted as cache). */
+  isJournal(key: string): boolean {
+    return key === this.journals || key.startsWith(`${this.prefix}:{j:`);
+  }
+
   /** SCAN pattern of every key of the namespace. */
   get everything(): string {
     return `${this.prefix}:*`;

@@ -37,14 +37,19 @@ export class GroupCommit {
   write(row: StoredResponse): Promise<boolean> {
     return new Promise((resolve) => {
       let settled = false;
-      const timer = setTimeout(() => finish(false), WRITE_TIMEOUT_MS).unref();
       const finish = (written: boolean) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(written);
       };
-      this.waiting.push({ row, done: finish });
+      const waiting: Waiting = { row, done: finish };
+      // Not written in time: not written at all if it is still waiting (an INSERT in flight cannot be recalled).
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((other) => other !== waiting);
+        finish(false);
+      }, WRITE_TIMEOUT_MS).unref();
+      this.waiting.push(waiting);
       if (!this.running) void this.run();
     });
   }

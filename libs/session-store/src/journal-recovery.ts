@@ -115,7 +115,7 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
     }
     // Retired only if still empty and still orphaned (a replica that was merely cut off re-registers).
     const retired = await this.redis.attempt('journal', (client) =>
-      client.rscRetireJournal(stream, keys.journalAlive(replica)),
+      client.rscRetireJournal(stream, keys.journalAlive(replica), 'orphan'),
     );
     if (retired.ok && retired.value === 1) {
       await this.redis.attempt('journal', (client) => client.srem(keys.journals, replica));

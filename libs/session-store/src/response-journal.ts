@@ -1,27 +1,34 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
 import { CacheKeys } from './cache-keys';
 
-/** Lua: deletes the journal and its registry entry only when nothing is left in it. */
+/**
+ * Lua: deletes a journal (KEYS[1]) and its heartbeat (KEYS[2]) only when nothing is left in it and,
+ * when ARGV[1] is 'orphan' (a recovery), only while its replica is still gone.
+ */
 const RETIRE_SCRIPT = `
+if ARGV[1] == 'orphan' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 if redis.call('XLEN', KEYS[1]) > 0 then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `;
+/** Entries older than this with no queued row are leftovers (an append that timed out but landed). */
+const LEFTOVER_AGE_MS = 60_000;
 
 /**
  * The durable journal of this replica: every response it has recorded and the spend-log writer has not
  * written to PostgreSQL yet, as entries of a Redis Stream of its own (no TTL, never trimmed). An entry
  * is appended before the client sees the response complete and deleted once its row is written. A
  * heartbeat key says the replica is alive; once it lapses (a crash, an OOM kill), any replica recovers
- * the stream into PostgreSQL (JournalRecovery). Redis must keep it: see `evictionWarning`.
+ * the stream into PostgreSQL (JournalRecovery). The heartbeat goes on until the writer's last flush
+ * has retired the journal. Redis must keep it: see `evictionWarning`.
  */
 @Injectable()
-export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
+export class ResponseJournal implements OnModuleInit {
   /** This process's replica id: host, pid and a random part (a restarted process gets a new one). */
   readonly replica = `${hostname()
     .replace(/[^A-Za-z0-9_.-]/g, '_')
@@ -34,6 +41,8 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   /** Entries whose deletion failed (Redis unavailable): retried with the next deletion. */
   private leftovers: string[] = [];
   private counters = { appended: 0, removed: 0, appendFailures: 0 };
+  /** After `retire`: nothing is appended any more (it would recreate a journal no one recovers). */
+  private retired = false;
   evictionWarning: string | null = null;
 
   constructor(
@@ -53,11 +62,6 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
     this.timer.unref();
   }
 
-  /** The writer's last flush comes first (it calls `retire`); this only stops the heartbeat. */
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
-
   /** See RedisService.drainBeforeQuit: the writer's last flush deletes entries and may retire the journal. */
   drainBeforeQuit(drain: () => Promise<void>): void {
     this.redis.drainBeforeQuit(drain);
@@ -70,7 +74,7 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
 
   /** Appends one response (its JSON); resolves the entry id, or null when Redis could not take it. */
   async append(json: string): Promise<string | null> {
-    if (!this.enabled) return null;
+    if (!this.enabled || this.retired) return null;
     const outcome = await this.redis.attempt('journal', (client) =>
       client.xadd(this.keys.journalEntries(this.replica), '*', 'r', json),
     );
@@ -97,10 +101,24 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Trims entries older than every queued row's (`queuedIds`, null for rows without an entry yet) and
+   * than a minute: leftovers of appends that timed out on our side but landed, which nothing else deletes.
+   */
+  trimBefore(queuedIds: Array<string | null>): void {
+    if (!this.enabled || this.retired) return;
+    let oldest = `${Date.now() - LEFTOVER_AGE_MS}-0`;
+    for (const id of queuedIds) if (id !== null && olderEntry(id, oldest)) oldest = id;
+    void this.redis.attempt('journal', (client) =>
+      client.xtrim(this.keys.journalEntries(this.replica), 'MINID', oldest),
+    );
+  }
+
+  /**
    * After the writer's last flush: with nothing left unwritten, the journal is deleted; otherwise it is
    * left for another replica to recover once the heartbeat lapses.
    */
   async retire(everythingWritten: boolean): Promise<void> {
+    this.retired = true;
     clearInterval(this.timer);
     if (!this.enabled || !this.redis.isReady) return;
     if (this.leftovers.length > 0) {
@@ -112,7 +130,7 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const retired = await this.redis.attempt('journal', (client) =>
-      client.rscRetireJournal(this.keys.journalEntries(this.replica), this.keys.journalAlive(this.replica)),
+      client.rscRetireJournal(this.keys.journalEntries(this.replica), this.keys.journalAlive(this.replica), 'own'),
     );
     if (retired.ok && retired.value === 1) {
       await this.redis.attempt('journal', (client) => client.srem(this.keys.journals, this.replica));
@@ -158,6 +176,13 @@ export class ResponseJournal implements OnModuleInit, OnApplicationShutdown {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    rscRetireJournal(entries: string, alive: string): Result<number, Context>;
+    rscRetireJournal(entries: string, alive: string, kind: 'own' | 'orphan'): Result<number, Context>;
   }
+}
+
+/** Whether stream entry id `a` (`<ms>-<seq>`) is older than `b`. */
+function olderEntry(a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs < bMs || (aMs === bMs && aSeq < bSeq);
 }

@@ -101,12 +101,15 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
 
   private async finalFlush(): Promise<void> {
     clearInterval(this.timer);
-    await this.flushing; // a flush in flight (and its raced deletions) finishes first
     const deadline = Date.now() + SHUTDOWN_FLUSH_DEADLINE_MS;
+    const untilDeadline = () =>
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+    // A flush in flight (and its raced deletions) finishes first; a hung PostgreSQL cannot hold the exit.
+    await Promise.race([this.flushing, untilDeadline()]);
     while (this.queue.length > 0 && Date.now() < deadline) {
       this.retryAt = 0;
-      await this.flush();
-      if (this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      await Promise.race([this.flush(), untilDeadline()]);
+      if (this.queue.length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     if (this.queue.length > 0) {
       const ids = this.queue.map(({ response }) => response.id).join(', ');
@@ -130,17 +133,18 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       this.dropLog.warn(`Spend-log queue is at twice its bound: row ${response.id} (${response.status}) is dropped`);
       return false;
     }
-    if (this.closing) {
-      // A request cut off by the shutdown finishing late: try to write it before the disconnect.
-      this.logger.warn(`Spend-log row ${response.id} arrived during shutdown; writing it now`);
-      void this.flush();
-    }
     const queued: QueuedRow = { response, bytes, journalId: options.journalId ?? null };
     this.queue.push(queued);
     this.pendingBytes += bytes;
     this.unwritten.set(response.id, queued);
     this.telemetry.spendLogQueueDepth.set(this.queue.length);
-    if (this.queue.length >= this.config.spendLogBatchSize) void this.flush();
+    if (this.closing) {
+      // A request cut off by the shutdown finishing late: try to write it before the disconnect.
+      this.logger.warn(`Spend-log row ${response.id} arrived during shutdown; writing it now`);
+      void this.flush();
+    } else if (this.queue.length >= this.config.spendLogBatchSize) {
+      void this.flush();
+    }
     return true;
   }
 
@@ -224,6 +228,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       this.queue = this.queue.slice(batch.length);
       this.pendingBytes -= batch.reduce((sum, { bytes }) => sum + bytes, 0);
       this.journal.remove(batch.flatMap(({ journalId }) => (journalId === null ? [] : [journalId])));
+      this.journal.trimBefore(this.queue.map(({ journalId }) => journalId));
       this.telemetry.spendLogQueueDepth.set(this.queue.length);
       this.telemetry.spendLogRowsWritten.inc(batch.length - refused.length);
       if (refused.length > 0) this.telemetry.spendLogRowsFailed.inc(refused.length);

@@ -7,6 +7,8 @@ import { DrainState } from './drain-state';
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /** After the HTTP server has closed: how long cut turns may take to be recorded before the last flush. */
 const RECORDING_WAIT_MS = 3_000;
+/** The hooks (the writer's last flush, bounded at 15 s; the connections) must be done by then. */
+const HOOKS_DEADLINE_MS = 25_000;
 
 /**
  * The Kubernetes way to stop: on SIGTERM, readiness says `draining` at once; new connections are still
@@ -47,6 +49,12 @@ export function installGracefulShutdown(app: NestFastifyApplication, config: App
       clearInterval(idleSweep);
     }
     await drain.settled(RECORDING_WAIT_MS); // a cut turn is recorded (cancelled) before the last flush
+    setTimeout(() => {
+      logger.error(
+        `Shutdown hooks still running after ${HOOKS_DEADLINE_MS} ms; exiting (the journal keeps what is unwritten)`,
+      );
+      process.exit(1);
+    }, HOOKS_DEADLINE_MS).unref();
     await app.close(); // the hooks: the writer's last flush and the journal, then the connections
     process.exit(0);
   };

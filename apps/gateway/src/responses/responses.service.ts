@@ -90,19 +90,24 @@ export class ResponsesService {
    * take the eviction (one retry), or the content could come back from the cache: else a retryable 503.
    */
   async delete(id: string, ownerHash: string): Promise<void> {
-    await this.retrieve(id, ownerHash);
+    const found = await this.retrieve(id, ownerHash);
+    const at = Date.now();
+    // A tombstone first, before anything changes: a replica that still holds the row unwritten (in its
+    // queue or its journal) then finds the id taken, and cannot bring the content back when it writes it.
+    if (!(await this.groupCommit.write({ ...(this.writer.find(id) ?? found), deletedAt: at }))) {
+      throw ApiError.unavailable(
+        'The response store is temporarily unavailable; nothing was deleted. Please retry.',
+        'store_unavailable',
+      );
+    }
     const evicted = (await this.cache.delete(id, ownerHash)) || (await this.cache.delete(id, ownerHash));
     if (!evicted) {
       throw ApiError.unavailable(
-        'The response could not be evicted from the cache; nothing was deleted. Please retry.',
+        'The response could not be evicted from the cache, so the deletion is not complete. Please retry.',
         'cache_unavailable',
       );
     }
-    const at = Date.now();
     this.writer.markDeleted(id, at);
-    // Not written yet: written now, without its content, so the journal cannot bring the content back.
-    const unwritten = this.writer.find(id);
-    if (unwritten) await this.groupCommit.write(unwritten);
     await durably(() => this.repository.markDeleted(id, ownerHash, new Date(at)));
     // A turn that read the chain from PostgreSQL just before may have cached it again meanwhile.
     await this.cache.delete(id, ownerHash);
