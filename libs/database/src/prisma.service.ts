@@ -75,7 +75,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     const started = process.hrtime.bigint();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref();
     });
     try {
       await Promise.race([this.$queryRaw`SELECT 1`, timeout]);

@@ -217,7 +217,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 function withTimeout<T>(operation: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms).unref();
   });
   return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
 }
