@@ -21,12 +21,8 @@ async function harness(env: Record<string, string>): Promise<Harness> {
   const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(
-    repository,
-    config,
-    telemetry,
-    new ResponseJournal(new RedisService(config, telemetry), config),
-  );
+  const redis = new RedisService(config, telemetry);
+  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(redis, config));
   writer.onModuleInit();
   const pg = new Client({ connectionString: config.databaseUrl });
   return {
@@ -41,6 +37,7 @@ async function harness(env: Record<string, string>): Promise<Harness> {
     },
     async close() {
       await prisma.onApplicationShutdown(); // drains the writer first
+      await redis.onApplicationShutdown(); // the journal's deletions connected it
       await pg.end().catch(() => undefined);
     },
   };

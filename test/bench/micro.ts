@@ -96,14 +96,10 @@ export async function databaseFallback(
 /** Spend-log writer rows/s against a plain multi-row INSERT through pg, same rows shape and batch size. */
 export async function writerThroughput(config: AppConfig, rows: number): Promise<WriterThroughput> {
   const telemetry = new Telemetry();
+  const journalRedis = new RedisService(config, telemetry);
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
-  const writer = new SpendLogWriter(
-    repository,
-    config,
-    telemetry,
-    new ResponseJournal(new RedisService(config, telemetry), config),
-  );
+  const writer = new SpendLogWriter(repository, config, telemetry, new ResponseJournal(journalRedis, config));
   const pg = new Client({ connectionString: config.databaseUrl });
   await pg.connect();
   try {
@@ -137,6 +133,7 @@ export async function writerThroughput(config: AppConfig, rows: number): Promise
   } finally {
     await pg.end();
     await prisma.onApplicationShutdown();
+    await journalRedis.onApplicationShutdown();
   }
 }
 
