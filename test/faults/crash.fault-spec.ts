@@ -73,4 +73,32 @@ describe('a replica killed under load (SIGKILL)', () => {
     }
     expect(continued).toEqual([]);
   });
+
+  it('recovers at once when the killed replica is restarted in its place (same host and port)', async () => {
+    // Heartbeats that would take 10 minutes to lapse: only the predecessor rule can recover in time.
+    const env = sharedEnv({
+      REDIS_URL: redis.url,
+      UPSTREAM_BASE_URL: mock.baseUrl,
+      DATABASE_URL: process.env.DATABASE_URL as string,
+      SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
+      JOURNAL_ORPHAN_AFTER_MS: '600000',
+    });
+    const doomed = await startReplica(env);
+    replicas.push(doomed);
+    const load = new ConversationLoad();
+    await load.run([doomed.url], { conversations: 4, turns: 5, streamEvery: 2 });
+    expect(load.acknowledged).toHaveLength(20);
+    doomed.process.child.kill('SIGKILL');
+    await doomed.process.exited();
+    const acknowledged = load.acknowledged.map(({ id }) => id);
+    expect(await storedInPostgres(acknowledged)).toBe(0);
+
+    const restarted = await startReplica(env, doomed.port);
+    replicas.push(restarted);
+    await eventually(
+      () => storedInPostgres(acknowledged),
+      (count) => count === acknowledged.length,
+      60_000,
+    );
+  });
 });

@@ -13,7 +13,8 @@ const CLAIM_MS = 60_000;
 
 /**
  * Recovers the journals of replicas that died (SIGKILL, OOM, a lost node): every few seconds, any
- * journal whose heartbeat has lapsed is claimed by one replica, its entries are written to PostgreSQL
+ * journal whose heartbeat has lapsed (or, at once, one of a predecessor on this replica's host and
+ * port: a restarted process) is claimed by one replica, its entries are written to PostgreSQL
  * (idempotently: rows already written are skipped) and deleted, and the journal is retired. A
  * recovery that PostgreSQL interrupts is resumed by the next sweep.
  */
@@ -37,6 +38,7 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     // At once when Redis is (again) reachable: a restarted replica recovers its predecessor's journal.
     this.redis.client.on('ready', () => void this.sweep());
+    void this.sweep(); // Redis may be connected already (its module starts first)
     this.timer = setInterval(() => void this.sweep(), this.sweepMs);
     this.timer.unref();
   }
@@ -63,8 +65,11 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
     if (!replicas.ok) return;
     for (const replica of replicas.value) {
       if (replica === this.journal.replica) continue;
-      const alive = await this.redis.attempt('journal', (client) => client.exists(keys.journalAlive(replica)));
-      if (!alive.ok || alive.value === 1) continue;
+      // A predecessor on this seat is gone, whatever its heartbeat still says; others once it lapses.
+      if (!this.journal.isPredecessor(replica)) {
+        const alive = await this.redis.attempt('journal', (client) => client.exists(keys.journalAlive(replica)));
+        if (!alive.ok || alive.value === 1) continue;
+      }
       const claim = await this.redis.attempt('journal', (client) =>
         client.set(keys.journalClaim(replica), this.journal.replica, 'PX', CLAIM_MS, 'NX'),
       );

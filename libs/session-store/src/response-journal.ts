@@ -29,10 +29,14 @@ const LEFTOVER_AGE_MS = 60_000;
  */
 @Injectable()
 export class ResponseJournal implements OnModuleInit {
-  /** This process's replica id: host, pid and a random part (a restarted process gets a new one). */
-  readonly replica = `${hostname()
-    .replace(/[^A-Za-z0-9_.-]/g, '_')
-    .slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  /**
+   * Where this process serves: host name and port. Only one process can listen there at a time, so a
+   * journal of the same seat belongs to a predecessor that has died (a restarted container keeps its
+   * pod's host name), and can be recovered at once instead of after its heartbeat lapses.
+   */
+  readonly seat: string;
+  /** This process's replica id: its seat, pid and a random part (a restarted process gets a new one). */
+  readonly replica: string;
   readonly keys: CacheKeys;
   private readonly logger = new Logger('Journal');
   private readonly heartbeatMs: number;
@@ -50,6 +54,11 @@ export class ResponseJournal implements OnModuleInit {
     private readonly config: AppConfig,
   ) {
     this.keys = new CacheKeys(config.redisKeyPrefix);
+    const host = hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 40);
+    this.seat = `${host}:${config.port}`;
+    this.replica = `${this.seat}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.heartbeatMs = Math.max(200, Math.floor(config.journalOrphanAfterMs / 5));
     redis.client.defineCommand('rscRetireJournal', { numberOfKeys: 2, lua: RETIRE_SCRIPT });
   }
@@ -65,6 +74,11 @@ export class ResponseJournal implements OnModuleInit {
   /** See RedisService.drainBeforeQuit: the writer's last flush deletes entries and may retire the journal. */
   drainBeforeQuit(drain: () => Promise<void>): void {
     this.redis.drainBeforeQuit(drain);
+  }
+
+  /** Whether `replica` served from this process's seat before it (a fixed port; 0 means any). */
+  isPredecessor(replica: string): boolean {
+    return this.config.port !== 0 && replica !== this.replica && replica.startsWith(`${this.seat}-`);
   }
 
   /** False when DURABLE_JOURNAL=false: nothing is appended, and nothing needs to be. */

@@ -8,6 +8,7 @@ const GATEWAY = 'dist/apps/gateway/src/main.js';
 /** One replica of the built service, as its own process (`npm run build` first). */
 export interface Replica {
   url: string;
+  port: number;
   process: NodeProcess;
 }
 
@@ -21,11 +22,12 @@ export function sharedEnv(env: Record<string, string>): Record<string, string> {
   };
 }
 
-export async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const port = await freePort();
+/** Starts the built service on `port` (a free one unless given: a restart on the same seat). */
+export async function startReplica(env: Record<string, string>, port?: number): Promise<Replica> {
+  port ??= await freePort();
   const child = NodeProcess.start(GATEWAY, { ...env, PORT: String(port), HOST: '127.0.0.1' });
   await child.waitFor(/Listening on/, 30_000);
-  return { url: `http://127.0.0.1:${port}`, process: child };
+  return { url: `http://127.0.0.1:${port}`, port, process: child };
 }
 
 /** How many of `ids` PostgreSQL holds as finished, stored responses. */
