@@ -54,9 +54,10 @@ export class ResponseJournal implements OnModuleInit {
     private readonly config: AppConfig,
   ) {
     this.keys = new CacheKeys(config.redisKeyPrefix);
+    // The whole name (the end if it is very long): pods of one ReplicaSet differ only in their last characters.
     const host = hostname()
       .replace(/[^A-Za-z0-9_.-]/g, '_')
-      .slice(0, 40);
+      .slice(-120);
     this.seat = `${host}:${config.port}`;
     this.replica = `${this.seat}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.heartbeatMs = Math.max(200, Math.floor(config.journalOrphanAfterMs / 5));
