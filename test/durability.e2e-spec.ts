@@ -1,4 +1,6 @@
+import { eventually } from './support/eventually';
 import { freePort, OwnRedisServer } from './support/redis-server';
+import { TcpProxy } from './support/tcp-proxy';
 import { startGateway, uniquePrefix } from './support/gateway';
 import { postRaw, ResponsesBed } from './support/responses-bed';
 
@@ -206,5 +208,43 @@ describe('Durability: nothing acknowledged is lost, no history is shortened', ()
         'neither Redis nor PostgreSQL is reachable: stored responses cannot be kept',
       );
     });
+  });
+});
+
+describe('Durability: when only the journal can take a stored response', () => {
+  it('acknowledges it (durable in the journal) and writes it once PostgreSQL returns', async () => {
+    // This Redis refuses scripts (the cache save is one) but takes plain writes (the journal is one).
+    const redis = await OwnRedisServer.start(['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-@scripting']);
+    const database = new URL(process.env.DATABASE_URL as string);
+    const proxy = await TcpProxy.start(database.hostname, Number(database.port || 5432));
+    database.hostname = '127.0.0.1';
+    database.port = String(proxy.port);
+    const bed = await ResponsesBed.start({
+      REDIS_URL: redis.url,
+      DATABASE_URL: database.toString(),
+      SPEND_LOG_FLUSH_INTERVAL_MS: '200',
+    });
+    try {
+      await proxy.cut();
+      const response = await bed.client().responses.create({ model: 'mock-gpt', input: 'only the journal' });
+      expect(response.status).toBe('completed');
+      expect(bed.writer.stats().queueDepth).toBeGreaterThanOrEqual(1);
+      const journal = redis.admin();
+      const streams = (await journal.keys(`${bed.prefix}:{j:*}:entries`));
+      const entries = await Promise.all(streams.map((key) => journal.xrange(key, '-', '+')));
+      journal.disconnect();
+      expect(entries.flat().some(([, fields]) => fields[1]?.includes(response.id))).toBe(true);
+
+      await proxy.restore();
+      await eventually(
+        async () => (await bed.spendLog(response.id))?.status,
+        (status) => status === 'completed',
+        30_000,
+      );
+    } finally {
+      await bed.close();
+      await proxy.close();
+      await redis.stop();
+    }
   });
 });
