@@ -230,7 +230,7 @@ describe('Durability: when only the journal can take a stored response', () => {
       expect(response.status).toBe('completed');
       expect(bed.writer.stats().queueDepth).toBeGreaterThanOrEqual(1);
       const journal = redis.admin();
-      const streams = (await journal.keys(`${bed.prefix}:{j:*}:entries`));
+      const streams = await journal.keys(`${bed.prefix}:{j:*}:entries`);
       const entries = await Promise.all(streams.map((key) => journal.xrange(key, '-', '+')));
       journal.disconnect();
       expect(entries.flat().some(([, fields]) => fields[1]?.includes(response.id))).toBe(true);
