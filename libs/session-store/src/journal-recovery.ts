@@ -119,12 +119,7 @@ export class JournalRecovery implements OnModuleInit, OnApplicationShutdown {
       if (!deleted.ok) return;
     }
     // Retired only if still empty and still orphaned (a replica that was merely cut off re-registers).
-    const retired = await this.redis.attempt('journal', (client) =>
-      client.rscRetireJournal(stream, keys.journalAlive(replica), 'orphan'),
-    );
-    if (retired.ok && retired.value === 1) {
-      await this.redis.attempt('journal', (client) => client.srem(keys.journals, replica));
-    }
+    await this.journal.retireIfEmpty(replica, 'orphan');
     const message = `Recovered the journal of ${replica}: ${written} responses were missing from PostgreSQL`;
     if (written > 0) this.logger.warn(message);
     else this.logger.log(message);

@@ -144,12 +144,20 @@ export class ResponseJournal implements OnModuleInit {
       this.logger.warn(`Journal ${this.replica} keeps unwritten responses; another replica will recover them`);
       return;
     }
+    await this.retireIfEmpty(this.replica, 'own');
+  }
+
+  /**
+   * Deletes a journal that holds nothing (and, for an `orphan`, only while its replica is still gone),
+   * then its registry entry. Resolves whether it was retired.
+   */
+  async retireIfEmpty(replica: string, kind: 'own' | 'orphan'): Promise<boolean> {
     const retired = await this.redis.attempt('journal', (client) =>
-      client.rscRetireJournal(this.keys.journalEntries(this.replica), this.keys.journalAlive(this.replica), 'own'),
+      client.rscRetireJournal(this.keys.journalEntries(replica), this.keys.journalAlive(replica), kind),
     );
-    if (retired.ok && retired.value === 1) {
-      await this.redis.attempt('journal', (client) => client.srem(this.keys.journals, this.replica));
-    }
+    if (!retired.ok || retired.value !== 1) return false;
+    await this.redis.attempt('journal', (client) => client.srem(this.keys.journals, replica));
+    return true;
   }
 
   stats(): { replica: string; appended: number; removed: number; append_failures: number } {
