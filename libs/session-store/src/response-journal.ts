@@ -4,6 +4,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
+import { CacheInspector } from './cache-inspector';
 import { CacheKeys } from './cache-keys';
 
 /**
@@ -184,10 +185,10 @@ export class ResponseJournal implements OnModuleInit {
 
   /** Under an allkeys-* policy Redis may evict the journal when memory runs out: say so loudly. */
   private async checkEvictionPolicy(): Promise<void> {
-    const info = await this.redis.attempt('info', (client) => client.info('memory'));
+    const info = await this.redis.attempt('info', (client) => new CacheInspector(client, this.keys).info());
     if (!info.ok) return;
     this.policyChecked = true;
-    const policy = /maxmemory_policy:(\S+)/.exec(info.value)?.[1] ?? 'unknown';
+    const policy = info.value.maxmemory_policy ?? 'unknown';
     if (policy.startsWith('allkeys')) {
       this.evictionWarning =
         `maxmemory-policy is ${policy}: Redis may evict the durable journal under memory pressure; ` +
