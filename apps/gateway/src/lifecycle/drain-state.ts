@@ -7,12 +7,17 @@ import { Injectable } from '@nestjs/common';
  */
 @Injectable()
 export class DrainState {
-  private since: number | null = null;
+  private drainingNow = false;
   private open = 0;
   private onIdle: Array<() => void> = [];
 
   get draining(): boolean {
-    return this.since !== null;
+    return this.drainingNow;
+  }
+
+  /** Why a turn cut off now is cancelled: the service is shutting down, or else its client left. */
+  get cancelCause(): 'shutdown' | 'client' {
+    return this.drainingNow ? 'shutdown' : 'client';
   }
 
   get openTurns(): number {
@@ -20,7 +25,7 @@ export class DrainState {
   }
 
   begin(): void {
-    this.since ??= Date.now();
+    this.drainingNow = true;
   }
 
   /** A turn started; call the result once it is recorded (whatever its outcome). */

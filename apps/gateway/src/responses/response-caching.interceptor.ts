@@ -58,8 +58,7 @@ export class ResponseCachingInterceptor implements NestInterceptor {
         return from(this.recorder.record(final)).pipe(map((stored) => (stored ? item : notStored(item, final))));
       }),
       finalize(() => {
-        if (!finished)
-          this.recorder.recordSpendOnly(cancelledRecord(draft, this.drain.draining ? 'shutdown' : 'client'));
+        if (!finished) this.recorder.recordSpendOnly(cancelledRecord(draft, this.drain.cancelCause));
         recorded();
       }),
     );

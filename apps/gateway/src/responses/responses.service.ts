@@ -65,9 +65,7 @@ export class ResponsesService {
       const result = await this.upstream.complete(turn, signal);
       return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId };
     } catch (error) {
-      const record = signal.aborted
-        ? cancelledRecord(draft, this.drain.draining ? 'shutdown' : 'client')
-        : failedRecord(draft, error);
+      const record = signal.aborted ? cancelledRecord(draft, this.drain.cancelCause) : failedRecord(draft, error);
       throw new TurnFailedError(asApiError(error), record);
     }
   }
