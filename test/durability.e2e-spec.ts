@@ -9,6 +9,12 @@ function nested(depth: number): string {
   return '{"type":"object","properties":{"a":'.repeat(depth) + '{"type":"string"}' + '}}'.repeat(depth);
 }
 
+/** A URL of a port nothing listens on: a Redis or PostgreSQL that is down. */
+async function nothingListening(scheme: 'redis' | 'postgresql'): Promise<string> {
+  const port = await freePort();
+  return scheme === 'redis' ? `redis://127.0.0.1:${port}` : `postgresql://postgres@127.0.0.1:${port}/postgres`;
+}
+
 function body(fields: string): string {
   return `{"model":"mock-gpt","input":"deep",${fields}}`;
 }
@@ -121,11 +127,11 @@ describe('Durability: nothing acknowledged is lost, no history is shortened', ()
 
   describe('with Redis stopped', () => {
     let bed: ResponsesBed;
-    let redis: OwnRedisServer;
     beforeAll(async () => {
-      redis = await OwnRedisServer.start();
-      await redis.stop();
-      bed = await ResponsesBed.start({ REDIS_URL: redis.url, SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
+      bed = await ResponsesBed.start({
+        REDIS_URL: await nothingListening('redis'),
+        SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
+      });
     });
     afterAll(() => bed.close());
 
@@ -150,14 +156,10 @@ describe('Durability: nothing acknowledged is lost, no history is shortened', ()
 
   describe('with neither Redis nor PostgreSQL reachable', () => {
     let bed: ResponsesBed;
-    let redis: OwnRedisServer;
     beforeAll(async () => {
-      redis = await OwnRedisServer.start();
-      await redis.stop();
-      const port = await freePort();
       bed = await ResponsesBed.start({
-        REDIS_URL: redis.url,
-        DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+        REDIS_URL: await nothingListening('redis'),
+        DATABASE_URL: await nothingListening('postgresql'),
       });
     });
     afterAll(() => bed.close());

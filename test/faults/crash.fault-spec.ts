@@ -22,14 +22,11 @@ describe('a replica killed under load (SIGKILL)', () => {
     await mock.close();
     await redis.stop();
   });
+  const replicaEnv = (env: Record<string, string>) =>
+    sharedEnv({ REDIS_URL: redis.url, UPSTREAM_BASE_URL: mock.baseUrl, ...env });
 
   it('loses no acknowledged stored response, and every chain continues exactly afterwards', async () => {
-    const env = sharedEnv({
-      REDIS_URL: redis.url,
-      UPSTREAM_BASE_URL: mock.baseUrl,
-      DATABASE_URL: process.env.DATABASE_URL as string,
-      SPEND_LOG_FLUSH_INTERVAL_MS: '10000',
-    });
+    const env = replicaEnv({ SPEND_LOG_FLUSH_INTERVAL_MS: '10000' });
     const doomed = await startReplica(env);
     replicas.push(doomed);
 
@@ -76,13 +73,7 @@ describe('a replica killed under load (SIGKILL)', () => {
 
   it('recovers at once when the killed replica is restarted in its place (same host and port)', async () => {
     // Heartbeats that would take 10 minutes to lapse: only the predecessor rule can recover in time.
-    const env = sharedEnv({
-      REDIS_URL: redis.url,
-      UPSTREAM_BASE_URL: mock.baseUrl,
-      DATABASE_URL: process.env.DATABASE_URL as string,
-      SPEND_LOG_FLUSH_INTERVAL_MS: '600000',
-      JOURNAL_ORPHAN_AFTER_MS: '600000',
-    });
+    const env = replicaEnv({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000', JOURNAL_ORPHAN_AFTER_MS: '600000' });
     const doomed = await startReplica(env);
     replicas.push(doomed);
     const load = new ConversationLoad();

@@ -163,8 +163,6 @@ describe('hostile input', () => {
     replica = await startReplica(
       sharedEnv({
         UPSTREAM_BASE_URL: mock.baseUrl,
-        DATABASE_URL: process.env.DATABASE_URL as string,
-        REDIS_URL: process.env.REDIS_URL as string,
         BODY_LIMIT_BYTES: String(4 * 1024 * 1024),
       }),
     );

@@ -26,7 +26,6 @@ describe('two replicas with Redis stopped', () => {
     const env = sharedEnv({
       REDIS_URL: redis.url,
       UPSTREAM_BASE_URL: mock.baseUrl,
-      DATABASE_URL: process.env.DATABASE_URL as string,
       SPEND_LOG_FLUSH_INTERVAL_MS: '10000',
     });
     replicas.push(await startReplica(env), await startReplica(env));

@@ -61,7 +61,6 @@ describe('Redis hung (SIGSTOP) under load', () => {
       sharedEnv({
         REDIS_URL: redis.url,
         UPSTREAM_BASE_URL: mock.baseUrl,
-        DATABASE_URL: process.env.DATABASE_URL as string,
         REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
         SPEND_LOG_FLUSH_INTERVAL_MS: '200',
       }),

@@ -37,17 +37,20 @@ describe('SIGTERM (a rolling deploy)', () => {
     await mock.close();
   });
 
-  it('lets 50 streams in flight finish with their terminal event, says draining, then exits 0', async () => {
-    mock = await startMockLlm({ chunkDelayMs: 150 });
-    replica = await startReplica(
+  /** A replica in front of a mock that streams one chunk every `chunkDelayMs`, with the given drain settings. */
+  async function startBehindSlowUpstream(options: { chunkDelayMs: number; delayMs: number; graceMs: number }) {
+    mock = await startMockLlm({ chunkDelayMs: options.chunkDelayMs });
+    return startReplica(
       sharedEnv({
         UPSTREAM_BASE_URL: mock.baseUrl,
-        DATABASE_URL: process.env.DATABASE_URL as string,
-        REDIS_URL: process.env.REDIS_URL as string,
-        SHUTDOWN_DELAY_MS: '1500',
-        SHUTDOWN_GRACE_MS: '60000',
+        SHUTDOWN_DELAY_MS: String(options.delayMs),
+        SHUTDOWN_GRACE_MS: String(options.graceMs),
       }),
     );
+  }
+
+  it('lets 50 streams in flight finish with their terminal event, says draining, then exits 0', async () => {
+    replica = await startBehindSlowUpstream({ chunkDelayMs: 150, delayMs: 1_500, graceMs: 60_000 });
     const { url } = replica;
     const streams = Array.from({ length: 50 }, (_, index) => sendTurn(url, { input: `stream ${index}`, stream: true }));
     await eventually(
@@ -75,16 +78,7 @@ describe('SIGTERM (a rolling deploy)', () => {
   });
 
   it('cuts a stream still running when the grace is over, and records it as cancelled', async () => {
-    mock = await startMockLlm({ chunkDelayMs: 1_000 });
-    replica = await startReplica(
-      sharedEnv({
-        UPSTREAM_BASE_URL: mock.baseUrl,
-        DATABASE_URL: process.env.DATABASE_URL as string,
-        REDIS_URL: process.env.REDIS_URL as string,
-        SHUTDOWN_DELAY_MS: '0',
-        SHUTDOWN_GRACE_MS: '1000',
-      }),
-    );
+    replica = await startBehindSlowUpstream({ chunkDelayMs: 1_000, delayMs: 0, graceMs: 1_000 });
     const marker = `too-long-${Date.now()}`;
     const stream = sendTurn(replica.url, { input: marker, stream: true });
     await eventually(

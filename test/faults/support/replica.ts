@@ -12,7 +12,10 @@ export interface Replica {
   process: NodeProcess;
 }
 
-/** The environment replicas of one test share: one key namespace, the run's database, fast recovery. */
+/**
+ * The environment replicas of one test share: one key namespace and fast recovery. The run's
+ * DATABASE_URL and REDIS_URL reach each replica from this process's environment unless `env` overrides them.
+ */
 export function sharedEnv(env: Record<string, string>): Record<string, string> {
   return {
     REDIS_KEY_PREFIX: uniquePrefix(),
