@@ -1,12 +1,15 @@
 /**
- * `npm run inspect`                      overview of the namespace (REDIS_* and REDIS_KEY_PREFIX as the service reads them)
- * `npm run inspect -- <id> [--content]`  one session (by session id or any of its response ids), pretty-printed
+ * `npm run inspect`                      overview of the namespace (REDIS_* and REDIS_KEY_PREFIX as the service
+ *                                        reads them; every master of a Cluster)
+ * `npm run inspect -- <id> [--owner <owner hash>] [--content]`
+ *                                        one session (by any of its response ids, or by its session id with the
+ *                                        owner hash: sessions are per tenant), pretty-printed
  * Read-only; SCAN, never KEYS.
  */
 import { Logger } from '@nestjs/common';
 import { AppConfig, ConfigError } from '@app/config';
 import { RedisService } from '@app/redis';
-import { CacheInspector, CacheKeys } from '@app/session-store';
+import { CacheInspector, CacheKeys, sessionTagOf } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 
 function kib(bytes: number | null): string {
@@ -36,8 +39,15 @@ async function overview(inspector: CacheInspector): Promise<void> {
   for (const warning of info.warnings) console.log(`  WARNING     ${warning}`);
 }
 
-async function session(inspector: CacheInspector, id: string, withContent: boolean): Promise<boolean> {
-  const view = await inspector.session(id, withContent);
+async function session(inspector: CacheInspector, id: string, withContent: boolean, owner?: string): Promise<boolean> {
+  const tag = sessionTagOf(id, owner);
+  if (tag === undefined) {
+    console.log(
+      `"${id}" is not a response id: name a session by one of its response ids, or add --owner <owner hash>.`,
+    );
+    return false;
+  }
+  const view = await inspector.session(tag, withContent);
   if (!view) {
     console.log(`No cached session for "${id}" (expired, evicted, or never cached: PostgreSQL may still have it).`);
     return false;
@@ -62,7 +72,9 @@ async function main(): Promise<number> {
   Logger.overrideLogger(['error']);
   const args = process.argv.slice(2);
   const withContent = args.includes('--content');
-  const id = args.find((arg) => !arg.startsWith('--'));
+  const ownerAt = args.indexOf('--owner');
+  const owner = ownerAt === -1 ? undefined : args[ownerAt + 1];
+  const id = args.find((arg, index) => !arg.startsWith('--') && (ownerAt === -1 || index !== ownerAt + 1));
   let config: AppConfig;
   try {
     config = new AppConfig(process.env);
@@ -82,7 +94,7 @@ async function main(): Promise<number> {
       await overview(inspector);
       return 0;
     }
-    return (await session(inspector, id, withContent)) ? 0 : 1;
+    return (await session(inspector, id, withContent, owner)) ? 0 : 1;
   } finally {
     await redis.onApplicationShutdown();
   }

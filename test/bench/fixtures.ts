@@ -42,7 +42,7 @@ function turn(sessionId: string, parent: string | null, index: number, createdAt
     },
   ];
   return {
-    id: newResponseId(sessionId),
+    id: newResponseId(BENCH_OWNER, sessionId),
     sessionId,
     previousResponseId: parent,
     ownerHash: BENCH_OWNER,

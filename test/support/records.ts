@@ -3,11 +3,12 @@ import { DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, newItemId, newResponseId, StoredR
 /** A finished, stored response for tests of the storage layers. */
 export function storedResponse(overrides: Partial<StoredResponse> = {}): StoredResponse {
   const sessionId = overrides.sessionId ?? 'sess_test';
+  const ownerHash = overrides.ownerHash ?? 'a'.repeat(64);
   return {
-    id: newResponseId(sessionId),
+    id: newResponseId(ownerHash, sessionId),
     sessionId,
     previousResponseId: null,
-    ownerHash: 'a'.repeat(64),
+    ownerHash,
     model: 'mock-gpt',
     store: true,
     input: [{ id: newItemId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }],

@@ -1,10 +1,11 @@
-import Redis from 'ioredis';
+import { dataNodes, RedisClient } from '@app/redis';
 
 /**
  * Commands one connection sends while `run` runs, as MONITOR sees them. Commands a Lua script runs
  * are reported by MONITOR as coming from "lua", so a script call counts once: one round trip.
  */
-export async function commandsSentBy(client: Redis, run: () => Promise<unknown>): Promise<string[]> {
+export async function commandsSentBy(redis: RedisClient, run: () => Promise<unknown>): Promise<string[]> {
+  const [client] = dataNodes(redis); // a single node: these measurements run against one
   const monitor = await client.duplicate().monitor();
   const localPort = (client as unknown as { stream: { localPort: number } }).stream.localPort;
   const seen: string[] = [];

@@ -3,3 +3,4 @@ export * from './config-error';
 export * from './config.module';
 export { redactUrl } from './env-parsers';
 export * from './redis-target';
+export * from './redis-topology';

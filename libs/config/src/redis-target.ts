@@ -1,5 +1,14 @@
 import { ConfigError } from './config-error';
 import { booleanFrom, Env, integerFrom, readEnv, redactUrl, urlFrom } from './env-parsers';
+import {
+  describeTls,
+  describeTopology,
+  hostPortText,
+  RedisTlsSettings,
+  RedisTopology,
+  resolveRedisTls,
+  resolveRedisTopology,
+} from './redis-topology';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -15,6 +24,10 @@ export interface RedisTarget {
   password?: string;
   tls: boolean;
   db: number;
+  /** Single node (host and port above), Cluster seeds or Sentinel group. */
+  topology: RedisTopology;
+  /** CA, client certificate, server name, verification; used when `tls` is on. */
+  tlsSettings: RedisTlsSettings;
   sources: RedisTargetSources;
   /** Contradictions between REDIS_URL and the individual variables, in words. */
   warnings: string[];
@@ -27,6 +40,12 @@ export interface RedisTarget {
  * Every override of a part REDIS_URL also sets is reported as a warning.
  */
 export function resolveRedisTarget(env: Env): RedisTarget {
+  if (/^redis-sentinel:/i.test(readEnv(env, 'REDIS_URL') ?? '')) {
+    throw new ConfigError(
+      'REDIS_URL',
+      'cannot name a Sentinel group: set REDIS_SENTINELS (host:port,...) and REDIS_SENTINEL_MASTER instead',
+    );
+  }
   const urlGiven = readEnv(env, 'REDIS_URL') !== undefined;
   const url = urlFrom(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']);
   const urlSource = urlGiven ? 'REDIS_URL' : 'default';
@@ -48,7 +67,13 @@ export function resolveRedisTarget(env: Env): RedisTarget {
     tls: urlSource,
     db: urlSource,
   };
-  const target: RedisTarget = { ...fromUrl, sources, warnings };
+  const target: RedisTarget = {
+    ...fromUrl,
+    topology: { kind: 'standalone' },
+    tlsSettings: { verify: true },
+    sources,
+    warnings,
+  };
 
   const host = readEnv(env, 'REDIS_HOST');
   if (host !== undefined) {
@@ -92,16 +117,47 @@ export function resolveRedisTarget(env: Env): RedisTarget {
     target.tls = tls;
     sources.tls = 'REDIS_TLS';
   }
+  target.topology = resolveRedisTopology(env, target.tls);
+  target.tlsSettings = resolveRedisTls(env, target.tls);
+  if (target.topology.kind !== 'standalone') {
+    for (const part of ['host', 'port'] as const) {
+      if (sources[part] !== 'default') {
+        warnings.push(
+          `the ${part} from ${sources[part]} is not used: the ${target.topology.kind === 'cluster' ? 'cluster seeds come from REDIS_CLUSTER_NODES' : 'master is found through REDIS_SENTINELS'}`,
+        );
+      }
+    }
+  }
+  if (target.topology.kind === 'cluster' && target.db !== 0) {
+    throw new ConfigError(sources.db, `selects database ${target.db}, but Redis Cluster has database 0 only`);
+  }
+  if (target.tls && !target.tlsSettings.verify) {
+    warnings.push("REDIS_TLS_INSECURE_SKIP_VERIFY is on: the server's certificate is not checked (development only)");
+  }
   return target;
 }
 
-/** The effective target as a URL with the password redacted, safe to log. */
+/**
+ * The effective target, safe to log: a URL with the password redacted for a single node; for a
+ * Cluster or Sentinel group the topology, user, database and TLS in words.
+ */
 export function describeRedisTarget(target: RedisTarget): string {
-  const scheme = target.tls ? 'rediss' : 'redis';
-  const user = target.username ? encodeURIComponent(target.username) : '';
-  const auth = target.password ? `${user}:***@` : user ? `${user}@` : '';
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return redactUrl(`${scheme}://${auth}${host}:${target.port}/${target.db}`);
+  const { topology } = target;
+  if (topology.kind === 'standalone') {
+    const scheme = target.tls ? 'rediss' : 'redis';
+    const user = target.username ? encodeURIComponent(target.username) : '';
+    const auth = target.password ? `${user}:***@` : user ? `${user}@` : '';
+    const url = redactUrl(`${scheme}://${auth}${hostPortText(target)}/${target.db}`);
+    return target.tls && hasTlsDetails(target.tlsSettings) ? `${url} ${describeTls(target.tlsSettings)}` : url;
+  }
+  const user = `user ${target.username ?? 'default'}${target.password ? ' with password ***' : ''}`;
+  const db = topology.kind === 'sentinel' ? `, db ${target.db}` : '';
+  const tls = target.tls ? `, ${describeTls(target.tlsSettings)}` : '';
+  return `Redis ${describeTopology(topology)}, ${user}${db}${tls}`;
+}
+
+function hasTlsDetails(tls: RedisTlsSettings): boolean {
+  return tls.caFile !== undefined || tls.certFile !== undefined || tls.serverName !== undefined || !tls.verify;
 }
 
 function parseDb(url: URL): number {

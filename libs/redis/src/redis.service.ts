@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, describeRedisTarget } from '@app/config';
 import { Telemetry } from '@app/telemetry';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
+import { createRedisClient, dataNodes, RedisClient } from './redis-client.factory';
 import { describeRedisError, isTimeout } from './redis-errors';
 import { RateLimitedLogger } from './rate-limited-logger';
 
@@ -26,13 +27,14 @@ export interface AttemptOptions {
 const FAILURE_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Owns the one ioredis client. Redis is an accelerator, never a dependency: commands are
+ * Owns the one ioredis client, whatever the topology (single node, Sentinel, Cluster; TLS or not):
+ * nothing above this class knows which runs. Redis is an accelerator, never a dependency: commands are
  * bounded by a short timeout, nothing queues while disconnected, and failures are counted and
  * logged at a bounded rate instead of reaching callers (use `attempt`).
  */
 @Injectable()
 export class RedisService implements OnModuleInit, OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly target: string;
   private readonly logger = new Logger('Redis');
   private readonly failureLog = new RateLimitedLogger(this.logger, FAILURE_LOG_INTERVAL_MS);
@@ -48,25 +50,9 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     config: AppConfig,
     private readonly telemetry: Telemetry,
   ) {
-    const { redis } = config;
-    this.target = describeRedisTarget(redis);
+    this.target = describeRedisTarget(config.redis);
     this.commandTimeoutMs = config.redisCommandTimeoutMs;
-    this.client = new Redis({
-      host: redis.host,
-      port: redis.port,
-      username: redis.username,
-      password: redis.password,
-      db: redis.db,
-      tls: redis.tls ? {} : undefined,
-      lazyConnect: true,
-      // Commands issued in the same tick share one write: fewer system calls under load.
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      commandTimeout: config.redisCommandTimeoutMs,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
-    });
+    this.client = createRedisClient(config);
     this.client.on('error', (error: unknown) => this.recordFailure('connection', error));
     this.client.on('ready', () => this.onReady());
   }
@@ -108,6 +94,11 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     return this.client.status === 'ready';
   }
 
+  /** The nodes holding data, for work done node by node (SCAN, INFO): every Cluster master, else the one node. */
+  dataNodes(): Redis[] {
+    return dataNodes(this.client);
+  }
+
   stats(): RedisCounters {
     const since = this.circuit.openSince;
     return { ...this.counters, circuitOpenSince: since === null ? null : new Date(since).toISOString() };
@@ -130,7 +121,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
    */
   async attempt<T>(
     operation: string,
-    run: (client: Redis) => Promise<T>,
+    run: (client: RedisClient) => Promise<T>,
     options: AttemptOptions = {},
   ): Promise<RedisOutcome<T>> {
     if (this.circuit.isOpen && !options.bypassCircuit) {

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import { dataNodes, groupBySlot, RedisClient } from '@app/redis';
+import type Redis from 'ioredis';
 import { CacheKeys } from './cache-keys';
 import { sessionTag, tagOfResponseId } from './ids';
 import { StoredResponse } from './stored-response';
@@ -44,6 +45,8 @@ export interface RedisInfoFigures {
   keyspace_hits: number | null;
   keyspace_misses: number | null;
   evicted_keys: number | null;
+  /** How many nodes the figures add up (every master of a Cluster). */
+  nodes: number;
   warnings: string[];
 }
 
@@ -53,20 +56,27 @@ const MEMORY_SAMPLE = 200;
 
 /**
  * Reads (and, for evictions, changes) what this service keeps in Redis, with SCAN and UNLINK
- * only: never KEYS, never FLUSHALL, never anything outside the namespace. Shared by the
- * /cache endpoints and `npm run inspect`.
+ * only: never KEYS, never FLUSHALL, never anything outside the namespace. On a Cluster it scans
+ * every master and unlinks slot by slot. Shared by the /cache endpoints and `npm run inspect`.
  */
 export class CacheInspector {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: CacheKeys,
   ) {}
 
   /** Key counts by kind, TTL spread and memory of the namespace, scanning at most `maxKeys` keys. */
   async overview(maxKeys = 100_000): Promise<NamespaceOverview> {
-    const keys = await this.scan(this.keys.everything, maxKeys + 1);
-    const truncated = keys.length > maxKeys;
-    const counted = truncated ? keys.slice(0, maxKeys) : keys;
+    const perNode = new Map<Redis, string[]>();
+    let scanned = 0;
+    for (const node of dataNodes(this.redis)) {
+      if (scanned > maxKeys) break;
+      const found = await scan(node, this.keys.everything, maxKeys + 1 - scanned);
+      perNode.set(node, found);
+      scanned += found.length;
+    }
+    const truncated = scanned > maxKeys;
+    const counted = [...perNode.values()].flat().slice(0, maxKeys);
     const overview: NamespaceOverview = {
       prefix: this.keys.prefix,
       sessions: counted.filter((key) => key.endsWith(':s')).length,
@@ -78,12 +88,17 @@ export class CacheInspector {
     };
     overview.other = counted.length - overview.sessions - overview.responses;
 
-    const ttlSample = counted.slice(0, TTL_SAMPLE);
-    const ttls = await this.pipelined(ttlSample, (pipeline, key) => pipeline.ttl(key));
+    // Samples spread over the nodes in proportion to their keys, each read on the node that holds it.
+    const ttls: unknown[] = [];
+    const sizes: number[] = [];
+    for (const [node, keys] of perNode) {
+      const share = (sample: number) => keys.slice(0, Math.ceil((sample * keys.length) / Math.max(scanned, 1)));
+      ttls.push(...(await pipelined(node, share(TTL_SAMPLE), (pipeline, key) => pipeline.ttl(key))));
+      const memory = await pipelined(node, share(MEMORY_SAMPLE), (pipeline, key) => pipeline.memory('USAGE', key));
+      sizes.push(...memory.map(Number));
+    }
     for (const ttl of ttls) overview.ttl_seconds[ttlBucket(Number(ttl))] += 1;
 
-    const memorySample = counted.slice(0, MEMORY_SAMPLE);
-    const sizes = (await this.pipelined(memorySample, (pipeline, key) => pipeline.memory('USAGE', key))).map(Number);
     const known = sizes.filter((size) => Number.isFinite(size) && size > 0);
     overview.memory.sampled_keys = known.length;
     overview.memory.estimated_bytes =
@@ -91,9 +106,8 @@ export class CacheInspector {
     return overview;
   }
 
-  /** A session's cached responses, by session id or by the id of any of its responses. */
-  async session(id: string, withContent = false): Promise<SessionView | null> {
-    const tag = tagOf(id);
+  /** A session's cached responses, by its tag (see `sessionTagOf`). */
+  async session(tag: string, withContent = false): Promise<SessionView | null> {
     const sessionKey = this.keys.session(tag);
     const ids = await this.redis.zrange(sessionKey, 0, -1);
     if (ids.length === 0) return null;
@@ -123,8 +137,8 @@ export class CacheInspector {
   }
 
   /** Removes a session from Redis (PostgreSQL keeps it). Resolves how many keys were removed. */
-  async evictSession(id: string): Promise<number> {
-    return this.unlinkAll(`${this.keys.prefix}:{${tagOf(id)}}:*`);
+  async evictSession(tag: string): Promise<number> {
+    return this.unlinkAll(this.keys.sessionPattern(tag));
   }
 
   /**
@@ -135,19 +149,21 @@ export class CacheInspector {
     return this.unlinkAll(this.keys.everything, (key) => !this.keys.isJournal(key));
   }
 
-  /** The INFO figures that matter to this service, with warnings about risky settings. */
+  /**
+   * The INFO figures that matter to this service, with warnings about risky settings; on a Cluster,
+   * counts and memory are summed over the masters and a policy is reported if any master has it.
+   */
   async info(): Promise<RedisInfoFigures> {
-    const text = await this.redis.info();
-    const fields = new Map(
-      text
-        .split(/\r?\n/)
-        .filter((line) => line.includes(':') && !line.startsWith('#'))
-        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)] as const),
-    );
-    const number = (name: string) => (fields.has(name) ? Number(fields.get(name)) : null);
-    const policy = fields.get('maxmemory_policy') ?? null;
+    const nodes = await Promise.all(dataNodes(this.redis).map(async (node) => infoFields(await node.info())));
+    const number = (name: string) => {
+      const values = nodes.filter((fields) => fields.has(name)).map((fields) => Number(fields.get(name)));
+      return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0);
+    };
+    const policies = [...new Set(nodes.map((fields) => fields.get('maxmemory_policy')).filter(isDefined))];
+    const policy = policies.find((name) => /^(allkeys|volatile)-/.test(name)) ?? policies[0] ?? null;
     const maxmemory = number('maxmemory');
     const warnings: string[] = [];
+    if (policies.length > 1) warnings.push(`the masters differ in maxmemory-policy: ${policies.join(', ')}`);
     if (policy?.startsWith('allkeys-') || policy?.startsWith('volatile-')) {
       warnings.push(
         `maxmemory-policy ${policy} can evict cached responses before their TTL (all carry one): continued turns then ` +
@@ -167,46 +183,68 @@ export class CacheInspector {
       keyspace_hits: number('keyspace_hits'),
       keyspace_misses: number('keyspace_misses'),
       evicted_keys: number('evicted_keys'),
+      nodes: nodes.length,
       warnings,
     };
   }
 
-  private async scan(pattern: string, limit: number): Promise<string[]> {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0' && found.length < limit);
-    return found;
-  }
-
+  /** SCANs every data node; UNLINKs what matches slot by slot, through the client (which follows MOVED). */
   private async unlinkAll(pattern: string, keep: (key: string) => boolean = () => true): Promise<number> {
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
-      const batch = found.filter(keep);
-      if (batch.length > 0) removed += await this.redis.unlink(...batch);
-      cursor = next;
-    } while (cursor !== '0');
+    for (const node of dataNodes(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+        for (const sameSlot of groupBySlot(found.filter(keep))) removed += await this.redis.unlink(...sameSlot);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     return removed;
-  }
-
-  private async pipelined(
-    keys: string[],
-    add: (pipeline: ReturnType<Redis['pipeline']>, key: string) => unknown,
-  ): Promise<unknown[]> {
-    if (keys.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) add(pipeline, key);
-    return ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? null : value));
   }
 }
 
-function tagOf(id: string): string {
-  return tagOfResponseId(id) ?? sessionTag(id);
+async function scan(node: Redis, pattern: string, limit: number): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+    found.push(...batch);
+    cursor = next;
+  } while (cursor !== '0' && found.length < limit);
+  return found;
+}
+
+/** One command per key on the node that holds the keys, in one round trip; a failed one reads as null. */
+async function pipelined(
+  node: Redis,
+  keys: string[],
+  add: (pipeline: ReturnType<Redis['pipeline']>, key: string) => unknown,
+): Promise<unknown[]> {
+  if (keys.length === 0) return [];
+  const pipeline = node.pipeline();
+  for (const key of keys) add(pipeline, key);
+  return ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? null : value));
+}
+
+function infoFields(text: string): Map<string, string> {
+  return new Map(
+    text
+      .split(/\r?\n/)
+      .filter((line) => line.includes(':') && !line.startsWith('#'))
+      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)] as const),
+  );
+}
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
+}
+
+/**
+ * The tag of a session named by one of its response ids, or by its session id and owner (sessions are
+ * per owner); undefined for a session id without an owner.
+ */
+export function sessionTagOf(id: string, ownerHash?: string): string | undefined {
+  return tagOfResponseId(id) ?? (ownerHash === undefined ? undefined : sessionTag(ownerHash, id));
 }
 
 function ttlBucket(ttl: number): keyof NamespaceOverview['ttl_seconds'] {

@@ -28,6 +28,11 @@ export class CacheKeys {
     return `${this.prefix}:{${tag}}:s`;
   }
 
+  /** SCAN pattern of one session's keys. */
+  sessionPattern(tag: string): string {
+    return `${this.prefix}:{${tag}}:*`;
+  }
+
   get journals(): string {
     return `${this.prefix}:journals`;
   }

@@ -20,12 +20,16 @@ function randomHex(bytes: number): string {
  */
 const RESPONSE_ID = /^resp_([0-9a-f]{16})[0-9a-f]{32}$/;
 
-export function sessionTag(sessionId: string): string {
-  return createHash('sha256').update(sessionId).digest('hex').slice(0, 16);
+/**
+ * A session belongs to its owner: the tag (and so the keys, the per-session cap and the Cluster slot)
+ * derives from owner and session id, so two tenants using the same session id never share a session.
+ */
+export function sessionTag(ownerHash: string, sessionId: string): string {
+  return createHash('sha256').update(`${ownerHash}\n${sessionId}`).digest('hex').slice(0, 16);
 }
 
-export function newResponseId(sessionId: string): string {
-  return `resp_${sessionTag(sessionId)}${randomHex(16)}`;
+export function newResponseId(ownerHash: string, sessionId: string): string {
+  return `resp_${sessionTag(ownerHash, sessionId)}${randomHex(16)}`;
 }
 
 /** The session tag of a response id, or undefined when the id is not one of ours. */

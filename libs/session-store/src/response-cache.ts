@@ -37,6 +37,8 @@ export interface CachedChain {
 
 /** Hard stop for a chain walk inside Redis (a chain is never longer than what Redis keeps per session). */
 const MAX_CHAIN_WALK = 10_000;
+/** Tag changes followed in one chain (a chain spans two tags during a rolling deploy, rarely more). */
+const MAX_TAG_HOPS = 4;
 
 /** The Redis layer: responses by id, chains in one round trip, TTL and per-session cap. */
 @Injectable()
@@ -58,10 +60,32 @@ export class ResponseCache {
     client.defineCommand('rscDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
   }
 
-  /** The chain ending at `id`, as far as Redis holds it, in one round trip. */
+  /**
+   * The chain ending at `id`, as far as Redis holds it: one round trip per session tag on the way,
+   * which is one unless the chain crosses tags (responses written before tags became per-owner: a
+   * rolling deploy).
+   */
   async chain(id: string, ownerHash: string): Promise<RedisOutcome<CachedChain>> {
-    const tag = tagOfResponseId(id);
-    if (!tag) return { ok: true, value: { found: [], sessionId: null, missing: id } };
+    const chain: CachedChain = { found: [], sessionId: null, missing: id };
+    let walked: string | undefined;
+    for (let hop = 0; hop < MAX_TAG_HOPS && chain.missing !== null; hop += 1) {
+      const tag = tagOfResponseId(chain.missing);
+      // The same tag again would find nothing: the walk stopped because Redis does not hold that one.
+      if (!tag || tag === walked) break;
+      walked = tag;
+      const outcome = await this.walk(tag, chain.missing, ownerHash);
+      if (!outcome.ok) return hop === 0 ? outcome : { ok: true, value: chain };
+      const { found, sessionId, missing } = outcome.value;
+      if (found.length === 0) break;
+      if (hop === 0) chain.sessionId = sessionId;
+      chain.found.push(...found);
+      chain.missing = missing;
+    }
+    return { ok: true, value: chain };
+  }
+
+  /** One walk of parent links inside one session tag. */
+  private async walk(tag: string, id: string, ownerHash: string): Promise<RedisOutcome<CachedChain>> {
     const outcome = await this.redis.attempt('chain', (client) =>
       client.rscChain(
         this.keys.session(tag),

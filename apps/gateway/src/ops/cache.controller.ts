@@ -2,8 +2,9 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards }
 import { FastifyReply } from 'fastify';
 import { AppConfig } from '@app/config';
 import { describeRedisError } from '@app/redis';
-import { CacheInspector } from '@app/session-store';
+import { CacheInspector, sessionTagOf } from '@app/session-store';
 import { ApiError } from '../common/api-error';
+import { shownId } from '../common/shown-id';
 import { AdminGuard } from './admin.guard';
 import { CachePing, PingResult } from './cache-ping';
 import { CacheStats } from './cache-stats';
@@ -31,20 +32,23 @@ export class CacheController {
     return this.stats.collect();
   }
 
+  /** `id`: any response id of the session, or its session id with `owner` (the owner hash: sessions are per tenant). */
   @Get('sessions/:id')
-  async session(@Param('id') id: string, @Query('content') content?: string) {
+  async session(@Param('id') id: string, @Query('owner') owner?: string, @Query('content') content?: string) {
     if (content === 'true' && !this.config.adminApiKey) {
       // Conversation text of every tenant: never without an admin key, whatever the deployment.
       throw new ApiError(403, 'Showing cached content needs ADMIN_API_KEY to be set.', 'permission_error', 'content');
     }
-    const view = await this.redisOr503(() => this.inspector.session(id, content === 'true'));
+    const tag = sessionTag(id, owner);
+    const view = await this.redisOr503(() => this.inspector.session(tag, content === 'true'));
     if (!view) throw ApiError.notFound(`No cached session for '${id}'.`, 'id');
     return view;
   }
 
   @Delete('sessions/:id')
-  async evictSession(@Param('id') id: string) {
-    return { id, evicted_keys: await this.redisOr503(() => this.inspector.evictSession(id)) };
+  async evictSession(@Param('id') id: string, @Query('owner') owner?: string) {
+    const tag = sessionTag(id, owner);
+    return { id, evicted_keys: await this.redisOr503(() => this.inspector.evictSession(tag)) };
   }
 
   @Post('flush')
@@ -60,4 +64,20 @@ export class CacheController {
       throw ApiError.unavailable(`Redis is unavailable: ${describeRedisError(error)}`, 'redis_unavailable');
     }
   }
+}
+
+/** The session's tag, or 400 when a session id comes without its owner. */
+function sessionTag(id: string, owner: string | undefined): string {
+  if (owner !== undefined && !/^[0-9a-f]{64}$/.test(owner)) {
+    throw ApiError.invalidRequest("Invalid 'owner': the owner hash is 64 lowercase hex characters.", 'owner');
+  }
+  const tag = sessionTagOf(id, owner);
+  if (tag === undefined) {
+    throw ApiError.invalidRequest(
+      `'${shownId(id)}' is not a response id. Sessions are per tenant: name a session by one of its response ids, ` +
+        'or by its session id with ?owner=<owner hash> (the owner_hash column of the responses table).',
+      'owner',
+    );
+  }
+  return tag;
 }

@@ -156,7 +156,7 @@ function draftOf(
   historySource: StoredResponse['historySource'],
 ): StoredResponse {
   return {
-    id: newResponseId(sessionId),
+    id: newResponseId(ownerHash, sessionId),
     sessionId,
     previousResponseId: request.previousResponseId,
     ownerHash,
