@@ -10,8 +10,9 @@ const CONNECT_TIMEOUT_MS = 2_000;
 const retryDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000);
 
 /**
- * After a failover the old primary answers READONLY while the connection stays open: reconnecting
- * (through the sentinels, or to an endpoint that now names the new primary) and resending is the cure.
+ * After a Sentinel failover the old primary answers READONLY while the connection stays open:
+ * reconnecting asks the sentinels for the new primary. (On a single node it would only reconnect to
+ * the same replica, hiding the READONLY that tells the operator what is wrong.)
  */
 const reconnectOnReadOnly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
 
@@ -26,7 +27,6 @@ export function createRedisClient(config: AppConfig): RedisClient {
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: config.redisCommandTimeoutMs,
     maxRetriesPerRequest: 1,
-    reconnectOnError: reconnectOnReadOnly,
   } satisfies RedisOptions;
   // Commands issued in the same tick share one write: fewer system calls under load.
   const queueing = { lazyConnect: true, enableAutoPipelining: true, enableOfflineQueue: false };
@@ -56,6 +56,7 @@ export function createRedisClient(config: AppConfig): RedisClient {
       enableTLSForSentinelMode: target.tls,
       // Subscribes to +switch-master on the sentinels: a failover is followed at once, not on the next error.
       failoverDetector: true,
+      reconnectOnError: reconnectOnReadOnly,
       sentinelRetryStrategy: retryDelay,
     });
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, describeRedisTarget } from '@app/config';
 import { Telemetry } from '@app/telemetry';
-import type Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
 import { createRedisClient, dataNodes, RedisClient } from './redis-client.factory';
 import { describeRedisError, isTimeout } from './redis-errors';
@@ -45,6 +45,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly commandTimeoutMs: number;
   private unavailable = false;
   private readonly drains: Array<() => Promise<void>> = [];
+  private readonly troubleListeners: Array<() => void> = [];
 
   constructor(
     config: AppConfig,
@@ -55,6 +56,24 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.client = createRedisClient(config);
     this.client.on('error', (error: unknown) => this.recordFailure('connection', error));
     this.client.on('ready', () => this.onReady());
+    // A connection closing (a node killed, a Sentinel switch) may take acknowledged writes with it.
+    this.client.on('close', () => this.troubled());
+    if (this.client instanceof Cluster) {
+      this.client.on('-node', () => this.troubled());
+      this.client.on('node error', () => this.troubled());
+    }
+  }
+
+  /**
+   * `listener` runs whenever Redis may have lost, or may be hiding, what it was given: a command failed,
+   * a connection closed, a Cluster node left. Writes Redis vouched for must then go elsewhere at once.
+   */
+  onTrouble(listener: () => void): void {
+    this.troubleListeners.push(listener);
+  }
+
+  private troubled(): void {
+    for (const listener of this.troubleListeners) listener();
   }
 
   async onModuleInit(): Promise<void> {
@@ -156,6 +175,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private recordFailure(operation: string, error: unknown): string {
+    this.troubled();
     const reason = describeRedisError(error);
     this.counters.failures += 1;
     if (isTimeout(error)) this.counters.timeouts += 1;

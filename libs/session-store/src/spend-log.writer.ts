@@ -166,6 +166,11 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     return null;
   }
 
+  /** Writes the queue now rather than at the next interval (unless PostgreSQL is being waited out). */
+  flushSoon(): void {
+    if (this.queue.length > 0 && !this.closing) void this.flush();
+  }
+
   /** PostgreSQL answered elsewhere: a batch waiting out its backoff is retried now. */
   retrySoon(): void {
     if (this.queue.length === 0 || this.retryAt <= Date.now()) return;

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { RedisService } from '@app/redis';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
 import { ResponseJournal } from './response-journal';
@@ -34,7 +35,12 @@ export class TurnRecorder {
     private readonly journal: ResponseJournal,
     private readonly writer: SpendLogWriter,
     private readonly groupCommit: GroupCommit,
-  ) {}
+    redis: RedisService,
+  ) {
+    // Queued rows were acknowledged because Redis held them for the other replicas. Once Redis may have
+    // lost them (a node died before replicating) or cannot show them (it is down), PostgreSQL must, now.
+    redis.onTrouble(() => writer.flushSoon());
+  }
 
   /** Resolves whether the response may be acknowledged. Never throws. */
   async record(response: StoredResponse): Promise<boolean> {

@@ -11,6 +11,8 @@ export interface TurnOutcome {
   retryAfter?: string | null;
   /** The connection broke (a killed process, a cut stream). */
   broken?: boolean;
+  /** Where the history came from (`x-session-cache`: hit, partial, db, miss, none). */
+  cache?: string | null;
 }
 
 export interface TurnRequest {
@@ -19,6 +21,7 @@ export interface TurnRequest {
   stream?: boolean;
   store?: boolean;
   apiKey?: string;
+  sessionId?: string;
 }
 
 /** One `POST /v1/responses` the way an SDK sends it; never throws. */
@@ -33,19 +36,24 @@ export async function sendTurn(baseUrl: string, request: TurnRequest): Promise<T
   try {
     const response = await fetch(`${baseUrl}/v1/responses`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${request.apiKey ?? 'sk-faults'}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${request.apiKey ?? 'sk-faults'}`,
+        ...(request.sessionId ? { 'x-session-id': request.sessionId } : {}),
+      },
       body: JSON.stringify(body),
     });
     const text = await response.text();
     const retryAfter = response.headers.get('retry-after');
+    const cache = response.headers.get('x-session-cache');
     if (response.status !== 200) {
       const parsed = JSON.parse(text) as { error?: TurnOutcome['error'] };
-      return { status: response.status, error: parsed.error, retryAfter };
+      return { status: response.status, error: parsed.error, retryAfter, cache };
     }
     const final = request.stream ? terminalEvent(text) : (JSON.parse(text) as ResponseBody);
-    if (!final) return { status: 200, broken: true };
-    if (final.status !== 'completed') return { status: 200, error: final.error ?? { message: final.status } };
-    return { status: 200, id: final.id, text: final.output?.[0]?.content?.[0]?.text };
+    if (!final) return { status: 200, broken: true, cache };
+    if (final.status !== 'completed') return { status: 200, error: final.error ?? { message: final.status }, cache };
+    return { status: 200, id: final.id, text: final.output?.[0]?.content?.[0]?.text, cache };
   } catch {
     return { status: 0, broken: true };
   }
@@ -85,6 +93,8 @@ export class ConversationLoad {
   readonly acknowledged: Acknowledged[] = [];
   readonly failures: TurnOutcome[] = [];
   readonly wrongHistories: string[] = [];
+  /** Turns after the first whose history did not come from Redis alone (`x-session-cache` other than hit). */
+  readonly notFromCache: string[] = [];
   private stopped = false;
 
   /** Runs `conversations` loops of up to `turns` turns each until stopped or a turn fails. */
@@ -119,6 +129,7 @@ export class ConversationLoad {
       if (!outcome.text?.startsWith(`Turn ${turn}:`)) {
         this.wrongHistories.push(`${outcome.id}: expected turn ${turn}, got "${outcome.text}"`);
       }
+      if (turn > 1 && outcome.cache !== 'hit') this.notFromCache.push(`${outcome.id}: turn ${turn}, ${outcome.cache}`);
       this.acknowledged.push({ id: outcome.id, turn, conversation });
       previous = outcome.id;
     }

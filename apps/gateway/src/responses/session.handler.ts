@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   ConversationItem,
@@ -24,6 +25,8 @@ export interface ResolvedHistory {
 }
 
 const HISTORY_RETRY_AFTER_SECONDS = 5;
+/** How long a turn waits before a second look for a previous response no layer holds. */
+const NOT_FOUND_RECHECK_MS = 750;
 
 function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
@@ -70,7 +73,16 @@ export class SessionHandler {
       this.telemetry.recordHistory('miss');
       throw previousResponseNotFound(previousResponseId);
     }
+    const found = await this.lookup(previousResponseId, ownerHash, false);
+    if (found) return found;
+    // In no layer: possibly acknowledged by another replica through a Redis node that has just died or
+    // failed over, and being written to PostgreSQL right now (TurnRecorder). Look once more first.
+    await sleep(NOT_FOUND_RECHECK_MS);
+    return (await this.lookup(previousResponseId, ownerHash, true)) as ResolvedHistory;
+  }
 
+  /** The history, or (unless `final`, when it throws) null when no layer holds `previousResponseId`. */
+  private async lookup(previousResponseId: string, ownerHash: string, final: boolean): Promise<ResolvedHistory | null> {
     // Each response's history (input then output), newest first; Redis holds only resolvable ones.
     const newestFirst: ConversationItem[][] = [];
     let sessionId: string | null = null;
@@ -96,6 +108,7 @@ export class SessionHandler {
     const perLayer = { redis: fromRedis, buffer: fromBuffer, postgres: fetched.length - fromBuffer };
     const head = fetched[0];
     if (fromRedis === 0 && (!head || head.id !== previousResponseId || !isResolvable(head))) {
+      if (!final && !head) return null;
       this.telemetry.recordHistory('miss', perLayer);
       throw previousResponseNotFound(previousResponseId);
     }
