@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { AppConfig, ConfigError } from '@app/config';
+import { AppConfig, ConfigError, describeRedisTarget } from '@app/config';
 import { JsonLogger } from './common/json-logger';
 import { createApp } from './create-app';
 
@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
   Logger.overrideLogger(jsonLogger);
   const logger = new Logger('Gateway');
   for (const warning of config.redis.warnings) logger.warn(`Redis configuration: ${warning}`);
-  logger.log(`Redis target ${describeSources(config)}`);
+  logger.log(`Redis target ${describeRedisTarget(config.redis)} (${describeSources(config)})`);
 
   if (!config.adminApiKey) {
     logger.warn('ADMIN_API_KEY is not set: the /cache endpoints are open to anyone who can reach this port');

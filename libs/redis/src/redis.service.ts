@@ -4,7 +4,7 @@ import { Telemetry } from '@app/telemetry';
 import Redis, { Cluster } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
 import { createRedisClient, dataNodes, RedisClient } from './redis-client.factory';
-import { describeRedisError, isTimeout } from './redis-errors';
+import { describeRedisError, isTimeout, RedisErrorContext } from './redis-errors';
 import { RateLimitedLogger } from './rate-limited-logger';
 
 export type RedisOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -43,6 +43,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private readonly circuit = new CircuitBreaker();
   private circuitTimer?: NodeJS.Timeout;
   private readonly commandTimeoutMs: number;
+  /** What failures are described against (TLS advice depends on it). */
+  readonly errorContext: RedisErrorContext;
   private unavailable = false;
   private readonly drains: Array<() => Promise<void>> = [];
   private readonly troubleListeners: Array<() => void> = [];
@@ -52,6 +54,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     private readonly telemetry: Telemetry,
   ) {
     this.target = describeRedisTarget(config.redis);
+    this.errorContext = { tls: config.redis.tls, clientCertificate: config.redis.tlsSettings.cert !== undefined };
     this.commandTimeoutMs = config.redisCommandTimeoutMs;
     this.client = createRedisClient(config);
     this.client.on('error', (error: unknown) => this.recordFailure('connection', error));
@@ -176,7 +179,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   private recordFailure(operation: string, error: unknown): string {
     this.troubled();
-    const reason = describeRedisError(error);
+    const reason = describeRedisError(error, this.errorContext);
     this.counters.failures += 1;
     if (isTimeout(error)) this.counters.timeouts += 1;
     this.counters.lastError = reason;

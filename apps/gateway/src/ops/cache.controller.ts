@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { AppConfig } from '@app/config';
-import { describeRedisError } from '@app/redis';
+import { describeRedisError, RedisService } from '@app/redis';
 import { CacheInspector, sessionTagOf } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { shownId } from '../common/shown-id';
@@ -18,6 +18,7 @@ export class CacheController {
     private readonly stats: CacheStats,
     private readonly inspector: CacheInspector,
     private readonly config: AppConfig,
+    private readonly redis: RedisService,
   ) {}
 
   @Get('ping')
@@ -61,7 +62,7 @@ export class CacheController {
     try {
       return await operation();
     } catch (error) {
-      throw ApiError.unavailable(`Redis is unavailable: ${describeRedisError(error)}`, 'redis_unavailable');
+      throw ApiError.unavailable(`Redis is unavailable: ${describeRedisError(error, this.redis.errorContext)}`, 'redis_unavailable');
     }
   }
 }

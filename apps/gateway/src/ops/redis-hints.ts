@@ -1,20 +1,31 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, describeTopology } from '@app/config';
+
+/** The variables that say where Redis is, per topology. */
+const ADDRESS_VARIABLES = {
+  standalone: 'REDIS_URL, REDIS_HOST and REDIS_PORT',
+  cluster: 'REDIS_CLUSTER_NODES',
+  sentinel: 'REDIS_SENTINELS and REDIS_SENTINEL_MASTER',
+};
 
 /** The configuration advice that explains a Redis failure, in words an operator can act on. */
 export function redisHint(reason: string, config: AppConfig): string {
   const { redis } = config;
-  const where = `${redis.host}:${redis.port} (host from ${redis.sources.host}, port from ${redis.sources.port})`;
+  const where =
+    redis.topology.kind === 'standalone'
+      ? `${redis.host}:${redis.port} (host from ${redis.sources.host}, port from ${redis.sources.port})`
+      : `the ${describeTopology(redis.topology)}`;
   const warnings = redis.warnings.length > 0 ? ` Configuration warnings: ${redis.warnings.join('; ')}.` : '';
   const user = redis.username ?? 'default';
   if (reason === 'connection refused') {
-    return `Nothing accepts connections at ${where}. Check that Redis runs there and that REDIS_URL, REDIS_HOST and REDIS_PORT point at it.${warnings}`;
+    return `Nothing accepts connections at ${where}. Check that Redis runs there and that ${ADDRESS_VARIABLES[redis.topology.kind]} point at it.${warnings}`;
   }
   if (reason === 'host not found')
     return `The host ${redis.host} (from ${redis.sources.host}) does not resolve.${warnings}`;
   if (reason === 'timeout') {
     return (
       `Redis at ${where} did not answer within ${config.redisCommandTimeoutMs} ms (REDIS_COMMAND_TIMEOUT_MS). ` +
-      `Check the network path, TLS (REDIS_TLS or rediss://, now ${redis.tls ? 'on' : 'off'}) and the server's load.${warnings}`
+      `Check the network path, the server's load and TLS (REDIS_TLS or rediss://, now ${redis.tls ? 'on' : 'off'})` +
+      `${redis.tls ? ': a port that does not speak TLS never answers the handshake' : ''}.${warnings}`
     );
   }
   if (reason.startsWith('authentication failed')) {
