@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
-import { ResponseCache } from '@app/session-store';
+import { ResponseCache, StoredResponse } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { uniquePrefix } from './support/gateway';
 import { commandsSentBy } from './support/redis-monitor';
@@ -65,6 +66,39 @@ describe('ResponseCache on a real Redis', () => {
       ok: true,
       value: { found: history.slice(1), sessionId: 'written-before', missing: null },
     });
+  });
+
+  it('walks a chain whose older turns a previous version wrote under its session-only tag: one round trip per tag', async () => {
+    // Before tags were per owner, a session's tag was the first 16 hex of SHA-256 of the session id alone.
+    const legacyTag = createHash('sha256').update('rolling').digest('hex').slice(0, 16);
+    const older = storedChain(2, { sessionId: 'rolling' }).map((r) => ({
+      ...r,
+      id: `resp_${legacyTag}${r.id.slice(21)}`,
+    }));
+    const [first, second] = older as [StoredResponse, StoredResponse];
+    second.previousResponseId = first.id;
+    const newer = storedResponse({ sessionId: 'rolling', previousResponseId: second.id, createdAt: Date.now() });
+    await cache.save([first, second, newer]);
+    expect(newer.id.slice(5, 21)).not.toBe(legacyTag);
+    await cache.chain(newer.id, newer.ownerHash); // loads the script
+
+    let result: Awaited<ReturnType<ResponseCache['chain']>> | undefined;
+    const sent = await commandsSentBy(
+      redis.client,
+      async () => (result = await cache.chain(newer.id, newer.ownerHash)),
+    );
+    expect(sent).toEqual(['evalsha', 'evalsha']);
+    const history = [newer, second, first].map((r) => [...r.input, ...r.output]);
+    expect(result).toEqual({ ok: true, value: { found: history, sessionId: 'rolling', missing: null } });
+  });
+
+  it('stops without a second round trip when the missing ancestor has the same tag', async () => {
+    const chain = storedChain(3, { sessionId: 'gap' });
+    await cache.save(chain.slice(1));
+    const newest = chain[2] as StoredResponse;
+    await cache.chain(newest.id, newest.ownerHash);
+    const sent = await commandsSentBy(redis.client, () => cache.chain(newest.id, newest.ownerHash));
+    expect(sent).toEqual(['evalsha']);
   });
 
   it('keeps a session in one hash-tagged slot, with the configured TTL', async () => {
