@@ -95,7 +95,7 @@ describe('ResponseCache on a real Redis', () => {
   it('stops without a second round trip when the missing ancestor has the same tag', async () => {
     const chain = storedChain(3, { sessionId: 'gap' });
     await cache.save(chain.slice(1));
-    const newest = chain[2] as StoredResponse;
+    const newest = chain[2];
     await cache.chain(newest.id, newest.ownerHash);
     const sent = await commandsSentBy(redis.client, () => cache.chain(newest.id, newest.ownerHash));
     expect(sent).toEqual(['evalsha']);
