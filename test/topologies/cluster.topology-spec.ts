@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dataNodeAclRules } from '@app/redis';
 import { Cluster } from 'ioredis';
 import { Replica, sharedEnv, startReplica } from '../faults/support/replica';
 import { ConversationLoad } from '../faults/support/turns';
@@ -10,7 +11,7 @@ import { getJson, keysOn, postJson } from './support/ops';
 
 /**
  * A Redis Cluster of 3 masters with a replica each, two replicas of the service configured with
- * REDIS_CLUSTER_NODES only, turns alternating between them.
+ * REDIS_CLUSTER_NODES and an ACL user limited to the namespace, turns alternating between them.
  */
 describe('Redis Cluster (3 masters with replicas)', () => {
   let cluster: RedisClusterUnderTest;
@@ -21,7 +22,20 @@ describe('Redis Cluster (3 masters with replicas)', () => {
   beforeAll(async () => {
     cluster = await RedisClusterUnderTest.start({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1500 });
     mock = await startMockLlm({ latencyMs: 2 });
-    env = sharedEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds, UPSTREAM_BASE_URL: mock.baseUrl });
+    env = sharedEnv({
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      REDIS_USERNAME: 'sessions',
+      REDIS_PASSWORD: 'acl-secret',
+      UPSTREAM_BASE_URL: mock.baseUrl,
+    });
+    // The service's user has exactly the permissions the README lists, on every node (a replica may be promoted).
+    const rules = dataNodeAclRules(env.REDIS_KEY_PREFIX ?? '', 'cluster').split(' ');
+    for (const port of cluster.ports) {
+      const node = cluster.node(port);
+      await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
+      node.disconnect();
+    }
     replicas.push(await startReplica(env), await startReplica(env));
   });
   afterAll(async () => {
@@ -32,7 +46,10 @@ describe('Redis Cluster (3 masters with replicas)', () => {
 
   it('logs the effective topology at start, without secrets', () => {
     const [replica] = replicas as [Replica];
-    expect(replica.process.output).toContain(`Redis cluster (seeds ${cluster.seeds.split(',').join(', ')})`);
+    expect(replica.process.output).toContain(
+      `Redis cluster (seeds ${cluster.seeds.split(',').join(', ')}), user sessions with password ***`,
+    );
+    expect(replica.process.output).not.toContain('acl-secret');
   });
 
   it('answers /cache/ping with a write on every master, every time', async () => {
@@ -105,5 +122,16 @@ describe('Redis Cluster (3 masters with replicas)', () => {
       15_000,
     );
     expect(ready.status).toBe(200);
+  });
+
+  it('never needed a command beyond the documented ACL rules (ACL LOG is empty on every live node)', async () => {
+    for (const port of await cluster.masterPorts()) {
+      const node = cluster.node(port);
+      try {
+        expect(await node.acl('LOG')).toEqual([]);
+      } finally {
+        node.disconnect();
+      }
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dataNodeAclRules } from '@app/redis';
 import { Replica, sharedEnv, startReplica } from '../faults/support/replica';
 import { ConversationLoad } from '../faults/support/turns';
 import { eventually } from '../support/eventually';
@@ -24,8 +25,17 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       REDIS_URL: '',
       REDIS_SENTINELS: group.sentinels,
       REDIS_SENTINEL_MASTER: 'sessions',
+      REDIS_USERNAME: 'sessions',
+      REDIS_PASSWORD: 'acl-secret',
       UPSTREAM_BASE_URL: mock.baseUrl,
     });
+    // The service's user has exactly the permissions the README lists, on both data nodes.
+    const rules = dataNodeAclRules(env.REDIS_KEY_PREFIX ?? '', 'sentinel').split(' ');
+    for (const port of group.dataPorts) {
+      const node = group.node(port);
+      await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
+      node.disconnect();
+    }
     replicas.push(await startReplica(env), await startReplica(env));
   });
   afterAll(async () => {
@@ -80,5 +90,16 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       15_000,
     );
     expect(ready.status).toBe(200);
+  });
+
+  it('never needed a command beyond the documented ACL rules (ACL LOG is empty on both data nodes)', async () => {
+    for (const port of group.dataPorts) {
+      const node = group.node(port);
+      try {
+        expect(await node.acl('LOG')).toEqual([]);
+      } finally {
+        node.disconnect();
+      }
+    }
   });
 });

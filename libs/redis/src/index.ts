@@ -6,3 +6,4 @@ export * from './redis-health-probe';
 export * from './redis.module';
 export * from './redis.service';
 export * from './key-slots';
+export * from './acl-rules';

@@ -62,7 +62,10 @@ export class CacheController {
     try {
       return await operation();
     } catch (error) {
-      throw ApiError.unavailable(`Redis is unavailable: ${describeRedisError(error, this.redis.errorContext)}`, 'redis_unavailable');
+      throw ApiError.unavailable(
+        `Redis is unavailable: ${describeRedisError(error, this.redis.errorContext)}`,
+        'redis_unavailable',
+      );
     }
   }
 }

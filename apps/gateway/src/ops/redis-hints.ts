@@ -1,4 +1,5 @@
 import { AppConfig, describeTopology } from '@app/config';
+import { dataNodeAclRules } from '@app/redis';
 
 /** The variables that say where Redis is, per topology. */
 const ADDRESS_VARIABLES = {
@@ -40,8 +41,8 @@ export function redisHint(reason: string, config: AppConfig): string {
   }
   if (reason.startsWith('no permission')) {
     return (
-      `The ACL user "${user}" may not run a command the service needs. Grant it, for example: ` +
-      `ACL SETUSER ${user} ~${config.redisKeyPrefix}:* +@read +@write +@keyspace +@scripting +@connection +info +memory`
+      `The ACL user "${user}" may not run a command the service needs. These rules grant exactly what it needs: ` +
+      `ACL SETUSER ${user} ${dataNodeAclRules(config.redisKeyPrefix, redis.topology.kind)}`
     );
   }
   if (reason === 'not connected') return `The client is not connected to ${where} and is reconnecting.${warnings}`;
