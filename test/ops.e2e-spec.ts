@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { eventually } from './support/eventually';
 import { RunningGateway, startGateway } from './support/gateway';
 import { RunningMockLlm, startMockLlm } from './support/mock-llm';
 import { OwnRedisServer } from './support/redis-server';
+import { runInspect } from './support/inspect';
 import { ResponsesBed } from './support/responses-bed';
 
 interface PingBody {
@@ -204,11 +204,11 @@ describe('stats, metrics, inspection and flush', () => {
     // Conversation text of any tenant: only with ADMIN_API_KEY set (see the ADMIN_API_KEY tests).
     expect((await fetch(`${bed.gateway.url}/cache/sessions/${second.id}?content=true`)).status).toBe(403);
 
-    const cli = await runInspect(bed.prefix, [second.id, '--content']);
+    const cli = await runInspect({ REDIS_KEY_PREFIX: bed.prefix }, [second.id, '--content']);
     expect(cli.code).toBe(0);
     expect(cli.output).toContain(first.id);
     expect(cli.output).toContain('inspect me');
-    const overview = await runInspect(bed.prefix, []);
+    const overview = await runInspect({ REDIS_KEY_PREFIX: bed.prefix }, []);
     expect(overview.code).toBe(0);
     expect(overview.output).toMatch(/responses\s+\d+/);
 
@@ -273,19 +273,6 @@ describe('ADMIN_API_KEY', () => {
     expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
   });
 });
-
-function runInspect(prefix: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['tsx', '--tsconfig', 'tsconfig.json', 'scripts/inspect.ts', ...args], {
-      cwd: `${__dirname}/..`,
-      env: { ...process.env, REDIS_KEY_PREFIX: prefix },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('request logs', () => {
   let bed: ResponsesBed;

@@ -5,6 +5,7 @@ import { Replica, sharedEnv, startReplica } from '../faults/support/replica';
 import { ConversationLoad } from '../faults/support/turns';
 import { RunningMockLlm, startMockLlm } from '../support/mock-llm';
 import { eventually } from '../support/eventually';
+import { runInspect } from '../support/inspect';
 import { RedisClusterUnderTest } from './support/redis-cluster';
 import { PacedConversations } from './support/paced-conversations';
 import { getJson, keysOn, postJson } from './support/ops';
@@ -76,6 +77,16 @@ describe('Redis Cluster (3 masters with replicas)', () => {
     }
     const stats = await getJson(`${replicas[0]?.url}/cache/stats`);
     expect(stats.body).toMatchObject({ redis: { namespace: { sessions: 24, responses: 96 }, info: { nodes: 3 } } });
+
+    // Any session, wherever its slot, by any of its response ids: the endpoint and the CLI.
+    for (const { id } of load.lastTurns()) {
+      const view = await getJson(`${replicas[1]?.url}/cache/sessions/${id}`);
+      expect(view.body.responses).toHaveLength(4);
+    }
+    const cli = await runInspect(env, []);
+    expect(cli.output).toMatch(/sessions\s+24\n\s+responses\s+96\n/);
+    const [sample] = load.lastTurns();
+    expect((await runInspect(env, [sample?.id ?? ''])).output).toContain(': 4 responses');
   });
 
   it('flushes the namespace on every master and nothing else', async () => {
@@ -133,5 +144,26 @@ describe('Redis Cluster (3 masters with replicas)', () => {
         node.disconnect();
       }
     }
+  });
+
+  it('says degraded while the cluster cannot serve (2 of 3 masters gone), and every turn still succeeds without the cache', async () => {
+    const masters = await cluster.masterPorts();
+    for (const port of masters.slice(0, 2)) await cluster.kill(port);
+    const degraded = await eventually(
+      () => getJson(`${replicas[0]?.url}/health/ready`),
+      (answer) => answer.body.status === 'degraded',
+      15_000,
+    );
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.checks.redis.status).toBe('down');
+
+    const load = new ConversationLoad();
+    await load.run(
+      replicas.map((replica) => replica.url),
+      { conversations: 4, turns: 3 },
+    );
+    expect(load.failures).toEqual([]);
+    expect(load.wrongHistories).toEqual([]);
+    expect(load.acknowledged).toHaveLength(12);
   });
 });
