@@ -68,8 +68,9 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * `listener` runs whenever Redis may have lost, or may be hiding, what it was given: a command failed,
-   * a connection closed, a Cluster node left. Writes Redis vouched for must then go elsewhere at once.
+   * `listener` runs whenever Redis may have lost, or may be hiding, what it was given: a connection
+   * closed, a Cluster node left, or calls kept failing (the circuit opened; a single slow call under
+   * load is no such sign). Writes Redis vouched for must then go elsewhere at once.
    */
   onTrouble(listener: () => void): void {
     this.troubleListeners.push(listener);
@@ -178,7 +179,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private recordFailure(operation: string, error: unknown): string {
-    this.troubled();
     const reason = describeRedisError(error, this.errorContext);
     this.counters.failures += 1;
     if (isTimeout(error)) this.counters.timeouts += 1;
@@ -200,6 +200,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private onCircuitOpen(reason: string): void {
+    this.troubled();
     this.logger.warn(`Redis keeps failing (${reason}): skipping the cache until a probe succeeds`);
     clearInterval(this.circuitTimer);
     this.circuitTimer = setInterval(() => void this.probeCircuit(), 250);
