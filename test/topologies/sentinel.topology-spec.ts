@@ -28,13 +28,17 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       REDIS_USERNAME: 'sessions',
       REDIS_PASSWORD: 'acl-secret',
       UPSTREAM_BASE_URL: mock.baseUrl,
+      SESSION_TTL_SECONDS: '600',
     });
     // The service's user has exactly the permissions the README lists, on both data nodes.
     const rules = dataNodeAclRules(env.REDIS_KEY_PREFIX ?? '', 'sentinel').split(' ');
     for (const port of group.dataPorts) {
       const node = group.node(port);
-      await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
-      node.disconnect();
+      try {
+        await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
+      } finally {
+        node.disconnect();
+      }
     }
     replicas.push(await startReplica(env), await startReplica(env));
   });
@@ -64,7 +68,7 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     expect(await keysOn(group.node(master), `${env.REDIS_KEY_PREFIX}:*:s`)).toHaveLength(8);
   });
 
-  it('follows a failover: no turn fails or meets READONLY, and histories come from the new master within 15 s', async () => {
+  it('follows a failover: no turn fails, and histories come from the new master within 15 s', async () => {
     const load = new PacedConversations();
     load.start(
       replicas.map((replica) => replica.url),

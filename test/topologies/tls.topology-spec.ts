@@ -16,7 +16,7 @@ describe('Redis over TLS with a private CA', () => {
   let mutualTls: TlsRedisUnderTest;
   let plain: OwnRedisServer;
   let mock: RunningMockLlm;
-  const started: Replica[] = [];
+  let started: Replica[] = [];
 
   beforeAll(async () => {
     certificates = await generateCertificates();
@@ -25,8 +25,12 @@ describe('Redis over TLS with a private CA', () => {
     plain = await OwnRedisServer.start();
     mock = await startMockLlm({ latencyMs: 2 });
   });
+  afterEach(async () => {
+    // Misconfigured replicas keep reconnecting: none outlives its test on the shared cores.
+    await Promise.all(started.map((replica) => replica.process.stop('SIGKILL')));
+    started = [];
+  });
   afterAll(async () => {
-    for (const replica of started) await replica.process.stop('SIGKILL');
     await mock?.close();
     await serverAuthOnly?.stop();
     await mutualTls?.stop();

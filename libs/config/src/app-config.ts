@@ -5,6 +5,9 @@ import { RedisTarget, resolveRedisTarget } from './redis-target';
 export const UPSTREAM_APIS = ['chat', 'responses'] as const;
 export type UpstreamApi = (typeof UPSTREAM_APIS)[number];
 
+export const SESSION_TAG_SCOPES = ['owner', 'session'] as const;
+export type SessionTagScope = (typeof SESSION_TAG_SCOPES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -31,6 +34,12 @@ export class AppConfig {
   readonly databaseUrl: string;
   readonly sessionTtlSeconds: number;
   readonly sessionMaxResponses: number;
+  /**
+   * `owner`: a session's Redis tag derives from owner and session id. `session`: from the session id alone,
+   * as versions before 2026-11-23 did, for the first step of a rolling upgrade from them (never for good:
+   * tenants using the same session id then share its cap).
+   */
+  readonly sessionTagScope: SessionTagScope;
   readonly spendLogFlushIntervalMs: number;
   readonly spendLogBatchSize: number;
   /** Unwritten spend-log rows held at most; at the bound new stored turns are refused (503). */
@@ -69,6 +78,7 @@ export class AppConfig {
     this.databaseUrl = urlFrom(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']).toString();
     this.sessionTtlSeconds = integerFrom(env, 'SESSION_TTL_SECONDS', 60, 1, 30 * 24 * 3600);
     this.sessionMaxResponses = integerFrom(env, 'SESSION_MAX_RESPONSES', 50, 1, 10_000);
+    this.sessionTagScope = oneOf(env, 'SESSION_TAG_SCOPE', SESSION_TAG_SCOPES, 'owner');
     this.spendLogFlushIntervalMs = integerFrom(env, 'SPEND_LOG_FLUSH_INTERVAL_MS', 10_000, 10, 3_600_000);
     this.spendLogBatchSize = integerFrom(env, 'SPEND_LOG_BATCH_SIZE', 100, 1, 10_000);
     this.spendLogMaxPending = integerFrom(env, 'SPEND_LOG_MAX_PENDING', 20_000, 1, 10_000_000);

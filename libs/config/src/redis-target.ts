@@ -120,10 +120,11 @@ export function resolveRedisTarget(env: Env): RedisTarget {
   target.topology = resolveRedisTopology(env, target.tls);
   target.tlsSettings = resolveRedisTls(env, target.tls);
   if (target.topology.kind !== 'standalone') {
+    // REDIS_URL is the documented place for the credentials and TLS then; its host is simply not used.
     for (const part of ['host', 'port'] as const) {
-      if (sources[part] !== 'default') {
+      if (sources[part] === `REDIS_${part.toUpperCase()}`) {
         warnings.push(
-          `the ${part} from ${sources[part]} is not used: the ${target.topology.kind === 'cluster' ? 'cluster seeds come from REDIS_CLUSTER_NODES' : 'master is found through REDIS_SENTINELS'}`,
+          `REDIS_${part.toUpperCase()} is not used: the ${target.topology.kind === 'cluster' ? 'cluster seeds come from REDIS_CLUSTER_NODES' : 'master is found through REDIS_SENTINELS'}`,
         );
       }
     }

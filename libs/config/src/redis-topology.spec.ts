@@ -32,11 +32,12 @@ describe('Redis topology from the environment', () => {
     expect(target.password).toBe('pw');
   });
 
-  it('says the host of REDIS_URL is not used in Cluster mode, and refuses a database other than 0', () => {
-    const target = resolveRedisTarget({ REDIS_URL: 'redis://cache:6379', REDIS_CLUSTER_NODES: 'a:7000' });
-    expect(target.warnings).toEqual([
-      'the host from REDIS_URL is not used: the cluster seeds come from REDIS_CLUSTER_NODES',
-      'the port from REDIS_URL is not used: the cluster seeds come from REDIS_CLUSTER_NODES',
+  it('takes the credentials from REDIS_URL in Cluster mode without a warning, warns about REDIS_HOST, refuses db 2', () => {
+    expect(resolveRedisTarget({ REDIS_URL: 'redis://u:p@cache:6379', REDIS_CLUSTER_NODES: 'a:7000' }).warnings).toEqual(
+      [],
+    );
+    expect(resolveRedisTarget({ REDIS_HOST: 'cache', REDIS_CLUSTER_NODES: 'a:7000' }).warnings).toEqual([
+      'REDIS_HOST is not used: the cluster seeds come from REDIS_CLUSTER_NODES',
     ]);
     expect(() => resolveRedisTarget({ REDIS_URL: 'redis://cache:6379/2', REDIS_CLUSTER_NODES: 'a:7000' })).toThrow(
       'REDIS_URL selects database 2, but Redis Cluster has database 0 only',

@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
-import Redis, { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { RedisClient } from './redis-client.factory';
 
 /** Keys grouped by Cluster hash slot, so multi-key commands (UNLINK) never span slots. */
@@ -17,14 +17,14 @@ export function groupBySlot(keys: string[]): string[][] {
 export { calculateSlot };
 
 /**
- * One hash tag per data node, each in a slot that node serves (`<base>` alone for a single node), so a
- * probe key per tag exercises every master of a Cluster. Masters whose slots are not known get none.
+ * One hash tag per master that owns slots (`<base>` alone for a single node), each in a slot that master
+ * serves, so a probe key per tag exercises every master of a Cluster. Owners come from the slot map, so a
+ * master that died but still owns slots (until its replica is promoted) is probed, and fails.
  */
 export function tagsOnEveryNode(client: RedisClient, base: string): Array<{ tag: string; node: string }> {
   if (!(client instanceof Cluster)) return [{ tag: base, node: 'the server' }];
-  const owners = new Map<string, string | undefined>(
-    client.nodes('master').map((node) => [addressOf(node), undefined]),
-  );
+  const owners = new Map<string, string | undefined>();
+  for (const nodes of client.slots) if (nodes?.[0] !== undefined) owners.set(nodes[0], undefined);
   let pending = owners.size;
   for (let n = 0; pending > 0 && n < MAX_TAG_SEARCH; n += 1) {
     const tag = `${base}:${n}`;
@@ -40,6 +40,10 @@ export function tagsOnEveryNode(client: RedisClient, base: string): Array<{ tag:
 /** With 16384 slots spread over the masters, a few tries per master find one; this only bounds a broken map. */
 const MAX_TAG_SEARCH = 100_000;
 
-function addressOf(node: Redis): string {
-  return `${node.options.host}:${node.options.port}`;
+/** Masters that own slots but have no live connection (died, not yet replaced), as `host:port`. */
+export function unreachableMasters(client: RedisClient): string[] {
+  if (!(client instanceof Cluster)) return [];
+  const live = new Set(client.nodes('master').map((node) => `${node.options.host}:${node.options.port}`));
+  const owners = new Set(client.slots.flatMap((nodes) => (nodes?.[0] === undefined ? [] : [nodes[0]])));
+  return [...owners].filter((owner) => !live.has(owner));
 }

@@ -19,6 +19,9 @@ const UNTRUSTED_CERTIFICATE = new Set([
  */
 export function describeRedisError(error: unknown, context?: RedisErrorContext): string {
   if (!isErrorLike(error)) return String(error);
+  // A Cluster that could not learn its slots keeps the node's own error (TLS, auth, refused) aside.
+  const nodeError = (error as { lastNodeError?: unknown }).lastNodeError;
+  if (nodeError !== undefined && nodeError !== null) return describeRedisError(nodeError, context);
   const tlsProblem = describeTlsError(error, context);
   if (tlsProblem !== undefined) return tlsProblem;
   const { code, message } = error;

@@ -48,6 +48,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private unavailable = false;
   private readonly drains: Array<() => Promise<void>> = [];
   private readonly troubleListeners: Array<() => void> = [];
+  private lastTroubleAt = -Infinity;
 
   constructor(
     config: AppConfig,
@@ -63,7 +64,11 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.client.on('close', () => this.troubled());
     if (this.client instanceof Cluster) {
       this.client.on('-node', () => this.troubled());
-      this.client.on('node error', () => this.troubled());
+      // A node's own failure (its TLS, auth, NOPERM): the cluster-level error only says the refresh failed.
+      this.client.on('node error', (error: unknown) => {
+        this.troubled();
+        this.recordFailure('connection', error);
+      });
     }
   }
 
@@ -76,7 +81,13 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.troubleListeners.push(listener);
   }
 
+  /** Whether trouble (see `onTrouble`) was seen within the last `ms`. */
+  troubledWithin(ms: number): boolean {
+    return Date.now() - this.lastTroubleAt <= ms;
+  }
+
   private troubled(): void {
+    this.lastTroubleAt = Date.now();
     for (const listener of this.troubleListeners) listener();
   }
 

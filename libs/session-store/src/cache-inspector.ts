@@ -1,4 +1,4 @@
-import { dataNodes, groupBySlot, RedisClient } from '@app/redis';
+import { dataNodes, groupBySlot, RedisClient, unreachableMasters } from '@app/redis';
 import type Redis from 'ioredis';
 import { CacheKeys } from './cache-keys';
 import { sessionTag, tagOfResponseId } from './ids';
@@ -188,14 +188,25 @@ export class CacheInspector {
     };
   }
 
-  /** SCANs every data node; UNLINKs what matches slot by slot, through the client (which follows MOVED). */
+  /**
+   * SCANs every data node; UNLINKs what matches slot by slot, through the client (which follows MOVED),
+   * the slots of one SCAN batch in one round trip. Refuses while a master that owns slots is unreachable:
+   * its keys would come back with its replica.
+   */
   private async unlinkAll(pattern: string, keep: (key: string) => boolean = () => true): Promise<number> {
+    const unreachable = unreachableMasters(this.redis);
+    if (unreachable.length > 0) {
+      throw new Error(
+        `Cluster master ${unreachable.join(', ')} is unreachable: nothing was removed; retry once its replica has taken over`,
+      );
+    }
     let removed = 0;
     for (const node of dataNodes(this.redis)) {
       let cursor = '0';
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
-        for (const sameSlot of groupBySlot(found.filter(keep))) removed += await this.redis.unlink(...sameSlot);
+        const counts = await Promise.all(groupBySlot(found.filter(keep)).map((keys) => this.redis.unlink(...keys)));
+        removed += counts.reduce((sum, count) => sum + count, 0);
         cursor = next;
       } while (cursor !== '0');
     }

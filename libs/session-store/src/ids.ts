@@ -23,12 +23,15 @@ const RESPONSE_ID = /^resp_([0-9a-f]{16})[0-9a-f]{32}$/;
 /**
  * A session belongs to its owner: the tag (and so the keys, the per-session cap and the Cluster slot)
  * derives from owner and session id, so two tenants using the same session id never share a session.
+ * `ownerHash` null gives the tag versions before per-owner tags wrote (session id alone), which
+ * SESSION_TAG_SCOPE=session keeps writing for the first step of a rolling upgrade.
  */
-export function sessionTag(ownerHash: string, sessionId: string): string {
-  return createHash('sha256').update(`${ownerHash}\n${sessionId}`).digest('hex').slice(0, 16);
+export function sessionTag(ownerHash: string | null, sessionId: string): string {
+  const scoped = ownerHash === null ? sessionId : `${ownerHash}\n${sessionId}`;
+  return createHash('sha256').update(scoped).digest('hex').slice(0, 16);
 }
 
-export function newResponseId(ownerHash: string, sessionId: string): string {
+export function newResponseId(ownerHash: string | null, sessionId: string): string {
   return `resp_${sessionTag(ownerHash, sessionId)}${randomHex(16)}`;
 }
 

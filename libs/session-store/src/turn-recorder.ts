@@ -6,6 +6,9 @@ import { ResponseJournal } from './response-journal';
 import { SpendLogWriter } from './spend-log.writer';
 import { isResolvable, StoredResponse } from './stored-response';
 
+/** How long after Redis trouble cached turns are still written at once rather than at the next flush. */
+export const RECENT_TROUBLE_MS = 30_000;
+
 /** The record of a stored response that nothing durable could take (its client got a 503). */
 export function storeUnavailableRecord(response: StoredResponse): StoredResponse {
   return {
@@ -35,11 +38,18 @@ export class TurnRecorder {
     private readonly journal: ResponseJournal,
     private readonly writer: SpendLogWriter,
     private readonly groupCommit: GroupCommit,
-    redis: RedisService,
+    private readonly redis: RedisService,
   ) {
     // Queued rows were acknowledged because Redis held them for the other replicas. Once Redis may have
     // lost them (a node died before replicating) or cannot show them (it is down), PostgreSQL must, now.
     redis.onTrouble(() => writer.flushSoon());
+  }
+
+  /** Acknowledged through the cache: written at the next flush, or at once while Redis has been in trouble. */
+  private enqueueCached(response: StoredResponse, bytes: number, journalId: string | null): void {
+    this.writer.enqueue(response, { bytes, journalId });
+    // A save that landed just before a node died (or as it failed over) came after the flush it triggered.
+    if (this.redis.troubledWithin(RECENT_TROUBLE_MS)) this.writer.flushSoon();
   }
 
   /** Resolves whether the response may be acknowledged. Never throws. */
@@ -59,7 +69,7 @@ export class TurnRecorder {
     }
     const [cached, journalId] = await Promise.all([this.cache.save([response], () => json), this.journal.append(json)]);
     if (cached && (journalId !== null || !this.journal.enabled)) {
-      this.writer.enqueue(response, { bytes: json.length, journalId });
+      this.enqueueCached(response, json.length, journalId);
       return true;
     }
     // Redis could not take it (all or part): PostgreSQL now, so any replica finds it at once.

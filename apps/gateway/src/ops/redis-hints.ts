@@ -20,8 +20,11 @@ export function redisHint(reason: string, config: AppConfig): string {
   if (reason === 'connection refused') {
     return `Nothing accepts connections at ${where}. Check that Redis runs there and that ${ADDRESS_VARIABLES[redis.topology.kind]} point at it.${warnings}`;
   }
-  if (reason === 'host not found')
-    return `The host ${redis.host} (from ${redis.sources.host}) does not resolve.${warnings}`;
+  if (reason === 'host not found') {
+    return redis.topology.kind === 'standalone'
+      ? `The host ${redis.host} (from ${redis.sources.host}) does not resolve.${warnings}`
+      : `A host of ${where} does not resolve: check ${ADDRESS_VARIABLES[redis.topology.kind]}.${warnings}`;
+  }
   if (reason === 'timeout') {
     return (
       `Redis at ${where} did not answer within ${config.redisCommandTimeoutMs} ms (REDIS_COMMAND_TIMEOUT_MS). ` +
@@ -42,7 +45,7 @@ export function redisHint(reason: string, config: AppConfig): string {
   if (reason.startsWith('no permission')) {
     return (
       `The ACL user "${user}" may not run a command the service needs. These rules grant exactly what it needs: ` +
-      `ACL SETUSER ${user} ${dataNodeAclRules(config.redisKeyPrefix, redis.topology.kind)}`
+      `ACL SETUSER ${user} ${dataNodeAclRules(config.redisKeyPrefix, redis.topology.kind, redis.db)}`
     );
   }
   if (reason === 'not connected') return `The client is not connected to ${where} and is reconnecting.${warnings}`;

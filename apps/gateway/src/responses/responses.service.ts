@@ -1,3 +1,4 @@
+import { AppConfig, SessionTagScope } from '@app/config';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   EMPTY_USAGE,
@@ -34,6 +35,7 @@ export class ResponsesService {
     private readonly repository: ResponseRepository,
     private readonly groupCommit: GroupCommit,
     private readonly drain: DrainState,
+    private readonly config: AppConfig,
   ) {}
 
   /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
@@ -49,7 +51,7 @@ export class ResponsesService {
     if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
     const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
-    const draft = draftOf(request, sessionId, caller.ownerHash, history.source);
+    const draft = draftOf(request, sessionId, caller.ownerHash, history.source, this.config.sessionTagScope);
     const turn: UpstreamTurn = {
       model: request.model,
       instructions: request.instructions,
@@ -154,9 +156,10 @@ function draftOf(
   sessionId: string,
   ownerHash: string,
   historySource: StoredResponse['historySource'],
+  tagScope: SessionTagScope,
 ): StoredResponse {
   return {
-    id: newResponseId(ownerHash, sessionId),
+    id: newResponseId(tagScope === 'owner' ? ownerHash : null, sessionId),
     sessionId,
     previousResponseId: request.previousResponseId,
     ownerHash,

@@ -5,6 +5,7 @@ import {
   historyItems,
   HistorySource,
   isResolvable,
+  RECENT_TROUBLE_MS,
   ResponseCache,
   ResponseRepository,
   SpendLogWriter,
@@ -12,6 +13,7 @@ import {
   tagOfResponseId,
 } from '@app/session-store';
 import { describeDatabaseError } from '@app/database';
+import { RedisService } from '@app/redis';
 import { Telemetry } from '@app/telemetry';
 import { ApiError } from '../common/api-error';
 import { shownId } from '../common/shown-id';
@@ -64,6 +66,7 @@ export class SessionHandler {
     private readonly writer: SpendLogWriter,
     private readonly repository: ResponseRepository,
     private readonly telemetry: Telemetry,
+    private readonly redis: RedisService,
   ) {}
 
   async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
@@ -73,10 +76,11 @@ export class SessionHandler {
       this.telemetry.recordHistory('miss');
       throw previousResponseNotFound(previousResponseId);
     }
-    const found = await this.lookup(previousResponseId, ownerHash, false);
+    // After Redis trouble (a node died or failed over) a response another replica acknowledged through the
+    // cache may be in no layer for a moment, on its way to PostgreSQL (TurnRecorder): look once more then.
+    const recheck = this.redis.troubledWithin(RECENT_TROUBLE_MS);
+    const found = await this.lookup(previousResponseId, ownerHash, !recheck);
     if (found) return found;
-    // In no layer: possibly acknowledged by another replica through a Redis node that has just died or
-    // failed over, and being written to PostgreSQL right now (TurnRecorder). Look once more first.
     await sleep(NOT_FOUND_RECHECK_MS);
     return (await this.lookup(previousResponseId, ownerHash, true)) as ResolvedHistory;
   }
