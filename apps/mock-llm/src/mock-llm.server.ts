@@ -67,7 +67,7 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     const answer = answerFor(body);
     const id = `chatcmpl-${historyDigest(body.messages)}-${seq}`;
     const created = Math.floor(Date.now() / 1000);
-    if (!body.stream) return completion(id, created, body.model, answer);
+    if (!body.stream) return completion(id, created, body, answer);
     record.outcome = await streamCompletion(
       reply,
       id,
@@ -153,13 +153,40 @@ function errorBody(message: string, type: string, param: string | null) {
   return { error: { message, type, param, code: null } };
 }
 
-function completion(id: string, created: number, model: string, answer: MockAnswer) {
+/**
+ * `logprobs.content` for these pieces of text, as Chat Completions sends it when `logprobs` is true:
+ * one entry per piece, deterministic, with `top_logprobs` alternatives when asked.
+ */
+function logprobsFor(pieces: string[], request: ChatCompletionRequest) {
+  if (request.logprobs !== true) return {};
+  const top = typeof request.top_logprobs === 'number' ? request.top_logprobs : 0;
+  const entry = (token: string, rank: number) => ({
+    token,
+    bytes: [...Buffer.from(token)],
+    logprob: -0.01 * (rank + 1) * (token.length + 1),
+  });
+  const content = pieces.map((piece) => ({
+    ...entry(piece, 0),
+    top_logprobs: Array.from({ length: top }, (_, rank) => entry(rank === 0 ? piece : `${piece}~${rank}`, rank)),
+  }));
+  return { logprobs: { content, refusal: null } };
+}
+
+/** The tier asked for is the tier used (`auto` runs on `default`), as OpenAI reports it. */
+function serviceTierFor(request: ChatCompletionRequest) {
+  const asked = request.service_tier;
+  if (typeof asked !== 'string') return {};
+  return { service_tier: asked === 'auto' ? 'default' : asked };
+}
+
+function completion(id: string, created: number, request: ChatCompletionRequest, answer: MockAnswer) {
   const text = answer.pieces.join('');
   return {
     id,
     object: 'chat.completion',
     created,
-    model,
+    model: request.model,
+    ...serviceTierFor(request),
     choices: [
       {
         index: 0,
@@ -168,6 +195,7 @@ function completion(id: string, created: number, model: string, answer: MockAnsw
           content: answer.toolCalls.length > 0 ? null : text,
           ...(answer.toolCalls.length > 0 ? { tool_calls: answer.toolCalls } : {}),
         },
+        ...(answer.toolCalls.length > 0 ? {} : logprobsFor(answer.pieces, request)),
         finish_reason: answer.finishReason,
       },
     ],
@@ -190,12 +218,13 @@ async function streamCompletion(
   let closed = false;
   raw.on('close', () => (closed = true));
 
-  const base = { id, object: 'chat.completion.chunk', created, model: request.model };
+  const base = { id, object: 'chat.completion.chunk', created, model: request.model, ...serviceTierFor(request) };
   const chunks: object[] = [
     { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
   ];
   for (const piece of answer.pieces) {
-    chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+    const logprobs = logprobsFor([piece], request);
+    chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, ...logprobs, finish_reason: null }] });
   }
   answer.toolCalls.forEach((call, index) => {
     const head = { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };

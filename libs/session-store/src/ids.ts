@@ -44,7 +44,7 @@ export function newSessionId(): string {
   return `sess_${randomHex(16)}`;
 }
 
-export function newItemId(prefix: 'msg' | 'fc' | 'fco'): string {
+export function newItemId(prefix: 'msg' | 'fc' | 'fco' | 'rs'): string {
   return `${prefix}_${randomHex(24)}`;
 }
 

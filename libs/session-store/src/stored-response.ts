@@ -1,4 +1,4 @@
-import { ConversationItem, ResponseParams, ResponseUsage } from './response-items';
+import { ConversationItem, ResponseParams, ResponseUsage, ServiceTier } from './response-items';
 
 export type ResponseStatus = 'completed' | 'incomplete' | 'failed' | 'cancelled' | 'in_progress';
 
@@ -22,6 +22,8 @@ export interface StoredResponse {
   error: { code: string; message: string } | null;
   incompleteDetails: { reason: string } | null;
   usage: ResponseUsage;
+  /** The processing tier the upstream reports it used, when it says (else the requested one is shown). */
+  serviceTier?: ServiceTier | null;
   historySource: HistorySource;
   /** Unix milliseconds. */
   createdAt: number;

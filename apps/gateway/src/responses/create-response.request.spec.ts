@@ -2,9 +2,12 @@ import { DEFAULT_RESPONSE_PARAMS } from '@app/session-store';
 import { ApiError } from '../common/api-error';
 import { parseCreateResponseRequest } from './create-response.request';
 
+/** As a service with a Chat Completions upstream parses it. */
+const parse = (body: unknown) => parseCreateResponseRequest(body, { responsesUpstream: false });
+
 function rejection(body: unknown): { param: string | null; message: string } {
   try {
-    parseCreateResponseRequest(body);
+    parse(body);
   } catch (error) {
     if (error instanceof ApiError)
       return (error.getResponse() as { error: { param: string | null; message: string } }).error;
@@ -15,7 +18,7 @@ function rejection(body: unknown): { param: string | null; message: string } {
 
 describe('parseCreateResponseRequest', () => {
   it('turns a string input into one user message and applies OpenAI defaults', () => {
-    const request = parseCreateResponseRequest({ model: 'm', input: 'hi' });
+    const request = parse({ model: 'm', input: 'hi' });
     expect(request.input).toEqual([
       {
         id: expect.stringMatching(/^msg_/) as unknown,
@@ -35,7 +38,7 @@ describe('parseCreateResponseRequest', () => {
   });
 
   it('normalises message content strings into parts: input_text for users, output_text for the assistant', () => {
-    const request = parseCreateResponseRequest({
+    const request = parse({
       model: 'm',
       input: [
         { role: 'user', content: 'q' },
@@ -51,7 +54,7 @@ describe('parseCreateResponseRequest', () => {
   });
 
   it('keeps function calls and their outputs, and ids the client gave', () => {
-    const request = parseCreateResponseRequest({
+    const request = parse({
       model: 'm',
       input: [
         { type: 'function_call', id: 'fc_given', call_id: 'call_1', name: 'f', arguments: '{}' },
@@ -63,7 +66,7 @@ describe('parseCreateResponseRequest', () => {
   });
 
   it('reads function tools, a named tool choice and a json_schema text format', () => {
-    const request = parseCreateResponseRequest({
+    const request = parse({
       model: 'm',
       input: 'x',
       tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object' } }],

@@ -1,13 +1,30 @@
 import {
-  ContentPart,
   ConversationItem,
-  FunctionTool,
-  newItemId,
+  INCLUDABLES,
+  PROMPT_CACHE_RETENTIONS,
+  REASONING_EFFORTS,
+  REASONING_SUMMARIES,
+  ReasoningConfig,
   ResponseParams,
+  SERVICE_TIERS,
   TextFormat,
-  ToolChoice,
+  TRUNCATIONS,
+  VERBOSITIES,
 } from '@app/session-store';
-import { ApiError } from '../common/api-error';
+import { parseInput } from './request/input-items';
+import {
+  boolean,
+  integerIn,
+  invalid,
+  isObject,
+  Json,
+  numberIn,
+  oneOf,
+  optional,
+  positiveInteger,
+  string,
+} from './request/json-fields';
+import { parseToolChoice, parseTools } from './request/tools';
 
 /** A validated, normalised `POST /v1/responses` body. */
 export interface CreateResponseRequest {
@@ -21,56 +38,20 @@ export interface CreateResponseRequest {
   params: ResponseParams;
 }
 
-type Json = Record<string, unknown>;
+/** What the request may use depends on what the upstream speaks. */
+export interface RequestContext {
+  /** The upstream speaks the Responses API (hosted tools run there). */
+  responsesUpstream: boolean;
+}
 
-const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
 const METADATA_MAX_KEYS = 16;
 const METADATA_KEY_MAX = 64;
 const METADATA_VALUE_MAX = 512;
 /** Deepest nesting of objects and arrays accepted anywhere in a body (JSON schemas rarely pass 10). */
 export const MAX_NESTING_DEPTH = 64;
 
-function invalid(message: string, param: string): never {
-  throw ApiError.invalidRequest(message, param);
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optional<T>(body: Json, key: string, read: (value: unknown, param: string) => T): T | null {
-  const value = body[key];
-  return value === undefined || value === null ? null : read(value, key);
-}
-
-function string(value: unknown, param: string): string {
-  if (typeof value !== 'string') invalid(`Invalid type for '${param}': expected a string.`, param);
-  return value;
-}
-
-function boolean(value: unknown, param: string): boolean {
-  if (typeof value !== 'boolean') invalid(`Invalid type for '${param}': expected a boolean.`, param);
-  return value;
-}
-
-function numberIn(min: number, max: number) {
-  return (value: unknown, param: string): number => {
-    if (typeof value !== 'number' || !Number.isFinite(value))
-      invalid(`Invalid type for '${param}': expected a number.`, param);
-    if (value < min || value > max) invalid(`Invalid '${param}': expected a value between ${min} and ${max}.`, param);
-    return value;
-  };
-}
-
-function positiveInteger(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    invalid(`Invalid '${param}': expected a positive integer.`, param);
-  }
-  return value;
-}
-
 /** Parses and normalises a create request; throws a 400 ApiError naming the parameter at fault. */
-export function parseCreateResponseRequest(body: unknown): CreateResponseRequest {
+export function parseCreateResponseRequest(body: unknown, context: RequestContext): CreateResponseRequest {
   if (!isObject(body)) invalid('The request body must be a JSON object.', 'body');
   const tooDeep = pathBeyondDepth(body, MAX_NESTING_DEPTH);
   if (tooDeep !== null) {
@@ -85,14 +66,18 @@ export function parseCreateResponseRequest(body: unknown): CreateResponseRequest
   if (previousResponseId !== null && previousResponseId.trim() === '') {
     invalid("Invalid 'previous_response_id': expected a non-empty string.", 'previous_response_id');
   }
-  const tools = optional(body, 'tools', parseTools) ?? [];
+  refuseConversation(body, previousResponseId);
+  const stream = optional(body, 'stream', boolean) ?? false;
+  if (body.stream_options !== undefined && body.stream_options !== null)
+    parseStreamOptions(body.stream_options, stream);
+  const tools = optional(body, 'tools', (value, param) => parseTools(value, param, context.responsesUpstream)) ?? [];
   return {
     model,
-    input: parseInput(body.input),
+    input: parseInput(body.input, context),
     instructions: optional(body, 'instructions', string),
     previousResponseId,
     store: optional(body, 'store', boolean) ?? true,
-    stream: optional(body, 'stream', boolean) ?? false,
+    stream,
     metadata: optional(body, 'metadata', parseMetadata) ?? {},
     params: {
       temperature: optional(body, 'temperature', numberIn(0, 2)),
@@ -102,113 +87,52 @@ export function parseCreateResponseRequest(body: unknown): CreateResponseRequest
       tool_choice: optional(body, 'tool_choice', (value, param) => parseToolChoice(value, param, tools)) ?? 'auto',
       parallel_tool_calls: optional(body, 'parallel_tool_calls', boolean) ?? true,
       user: optional(body, 'user', string),
-      text: { format: optional(body, 'text', parseText) ?? { type: 'text' } },
+      text: optional(body, 'text', parseText) ?? { format: { type: 'text' }, verbosity: null },
+      truncation: optional(body, 'truncation', oneOf(TRUNCATIONS)) ?? 'disabled',
+      reasoning: optional(body, 'reasoning', parseReasoning) ?? { effort: null, summary: null },
+      service_tier: optional(body, 'service_tier', oneOf(SERVICE_TIERS)),
+      prompt_cache_key: optional(body, 'prompt_cache_key', string),
+      prompt_cache_retention: optional(body, 'prompt_cache_retention', oneOf(PROMPT_CACHE_RETENTIONS)),
+      safety_identifier: optional(body, 'safety_identifier', string),
+      top_logprobs: optional(body, 'top_logprobs', integerIn(0, 20)),
+      include: optional(body, 'include', parseInclude) ?? [],
+      max_tool_calls: optional(body, 'max_tool_calls', positiveInteger),
+      presence_penalty: optional(body, 'presence_penalty', numberIn(-2, 2)),
+      frequency_penalty: optional(body, 'frequency_penalty', numberIn(-2, 2)),
     },
   };
 }
 
-function parseInput(input: unknown): ConversationItem[] {
-  if (typeof input === 'string') {
-    return [{ id: newItemId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
+/** Conversations are not served yet: refused by name rather than silently continued without history. */
+function refuseConversation(body: Json, previousResponseId: string | null): void {
+  if (body.conversation === undefined || body.conversation === null) return;
+  if (previousResponseId !== null) {
+    invalid("'previous_response_id' cannot be used together with 'conversation'.", 'conversation');
   }
-  if (!Array.isArray(input))
-    invalid("Invalid type for 'input': expected a string or an array of input items.", 'input');
-  if (input.length === 0) invalid("Invalid 'input': expected at least one item.", 'input');
-  return input.map((item, index) => parseItem(item, `input[${index}]`));
+  invalid(
+    "The Conversations API is not supported by this service yet: continue with 'previous_response_id' instead.",
+    'conversation',
+  );
 }
 
-function parseItem(item: unknown, param: string): ConversationItem {
-  if (!isObject(item)) invalid(`Invalid '${param}': expected an object.`, param);
-  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
-  const id = typeof item.id === 'string' && item.id !== '' ? item.id : undefined;
-  switch (type) {
-    case 'message':
-      return parseMessage(item, param, id);
-    case 'function_call':
-      return {
-        id: id ?? newItemId('fc'),
-        type: 'function_call',
-        call_id: requiredString(item, 'call_id', param),
-        name: requiredString(item, 'name', param),
-        arguments: requiredString(item, 'arguments', param),
-        status: 'completed',
-      };
-    case 'function_call_output':
-      return {
-        id: id ?? newItemId('fco'),
-        type: 'function_call_output',
-        call_id: requiredString(item, 'call_id', param),
-        output:
-          typeof item.output === 'string'
-            ? item.output
-            : invalid(`Invalid '${param}.output': expected a string.`, `${param}.output`),
-        status: 'completed',
-      };
-    default:
-      return invalid(
-        `Invalid '${param}.type': ${JSON.stringify(type)} is not supported; use message, function_call or function_call_output.`,
-        `${param}.type`,
-      );
-  }
+function parseStreamOptions(value: unknown, stream: boolean): void {
+  if (!isObject(value)) invalid("Invalid type for 'stream_options': expected an object.", 'stream_options');
+  if (!stream) invalid("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
+  optional(value, 'include_obfuscation', boolean, 'stream_options.include_obfuscation');
 }
 
-function requiredString(item: Json, key: string, param: string): string {
-  const value = item[key];
-  if (typeof value !== 'string' || value === '')
-    invalid(`Missing required parameter: '${param}.${key}'.`, `${param}.${key}`);
-  return value;
+function parseReasoning(value: unknown, param: string): ReasoningConfig {
+  if (!isObject(value)) invalid(`Invalid type for '${param}': expected an object.`, param);
+  const summary =
+    optional(value, 'summary', oneOf(REASONING_SUMMARIES), `${param}.summary`) ??
+    optional(value, 'generate_summary', oneOf(REASONING_SUMMARIES), `${param}.generate_summary`);
+  return { effort: optional(value, 'effort', oneOf(REASONING_EFFORTS), `${param}.effort`), summary };
 }
 
-function parseMessage(item: Json, param: string, id: string | undefined): ConversationItem {
-  const role = item.role;
-  if (typeof role !== 'string' || !(MESSAGE_ROLES as readonly string[]).includes(role)) {
-    invalid(`Invalid '${param}.role': expected one of ${MESSAGE_ROLES.join(', ')}.`, `${param}.role`);
-  }
-  const typedRole = role as (typeof MESSAGE_ROLES)[number];
-  const textType = typedRole === 'assistant' ? 'output_text' : 'input_text';
-  const content = item.content;
-  let parts: ContentPart[];
-  if (typeof content === 'string') {
-    parts = [textPart(textType, content)];
-  } else if (Array.isArray(content)) {
-    parts = content.map((part, index) => parsePart(part, `${param}.content[${index}]`));
-  } else {
-    return invalid(`Invalid '${param}.content': expected a string or an array of content parts.`, `${param}.content`);
-  }
-  return { id: id ?? newItemId('msg'), type: 'message', role: typedRole, status: 'completed', content: parts };
-}
-
-function textPart(type: 'input_text' | 'output_text', text: string): ContentPart {
-  return type === 'output_text' ? { type, text, annotations: [] } : { type, text };
-}
-
-function parsePart(part: unknown, param: string): ContentPart {
-  if (!isObject(part)) invalid(`Invalid '${param}': expected an object.`, param);
-  switch (part.type) {
-    case 'input_text':
-    case 'output_text':
-      if (typeof part.text !== 'string') invalid(`Invalid '${param}.text': expected a string.`, `${param}.text`);
-      return textPart(part.type, part.text);
-    case 'refusal':
-      if (typeof part.refusal !== 'string')
-        invalid(`Invalid '${param}.refusal': expected a string.`, `${param}.refusal`);
-      return { type: 'refusal', refusal: part.refusal };
-    case 'input_image':
-      if (typeof part.image_url !== 'string' && typeof part.file_id !== 'string') {
-        invalid(`Invalid '${param}': input_image needs an image_url or a file_id.`, param);
-      }
-      return {
-        type: 'input_image',
-        ...(typeof part.image_url === 'string' ? { image_url: part.image_url } : {}),
-        ...(typeof part.file_id === 'string' ? { file_id: part.file_id } : {}),
-        detail: typeof part.detail === 'string' ? part.detail : 'auto',
-      };
-    default:
-      return invalid(
-        `Invalid '${param}.type': ${JSON.stringify(part.type)} is not supported; use input_text, output_text, refusal or input_image.`,
-        `${param}.type`,
-      );
-  }
+function parseInclude(value: unknown, param: string): ResponseParams['include'] {
+  if (!Array.isArray(value)) invalid(`Invalid type for '${param}': expected an array.`, param);
+  const read = oneOf(INCLUDABLES);
+  return [...new Set(value.map((entry, index) => read(entry, `${param}[${index}]`)))];
 }
 
 function parseMetadata(value: unknown, param: string): Record<string, string> {
@@ -228,54 +152,20 @@ function parseMetadata(value: unknown, param: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function parseTools(value: unknown, param: string): FunctionTool[] {
-  if (!Array.isArray(value)) invalid(`Invalid type for '${param}': expected an array.`, param);
-  return value.map((tool, index) => {
-    const at = `${param}[${index}]`;
-    if (!isObject(tool)) invalid(`Invalid '${at}': expected an object.`, at);
-    if (tool.type !== 'function') {
-      invalid(
-        `Invalid '${at}.type': only function tools are supported, got ${JSON.stringify(tool.type)}.`,
-        `${at}.type`,
-      );
-    }
-    const name = tool.name;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
-      invalid(`Invalid '${at}.name': expected 1-64 letters, digits, _ or -.`, `${at}.name`);
-    }
-    if (tool.parameters !== undefined && tool.parameters !== null && !isObject(tool.parameters)) {
-      invalid(`Invalid '${at}.parameters': expected a JSON schema object.`, `${at}.parameters`);
-    }
-    return {
-      type: 'function',
-      name,
-      description: typeof tool.description === 'string' ? tool.description : null,
-      parameters: isObject(tool.parameters) ? tool.parameters : null,
-      strict: typeof tool.strict === 'boolean' ? tool.strict : null,
-    };
-  });
-}
-
-function parseToolChoice(value: unknown, param: string, tools: FunctionTool[]): ToolChoice {
-  if (value === 'none' || value === 'auto' || value === 'required') return value;
-  if (isObject(value) && value.type === 'function' && typeof value.name === 'string') {
-    if (!tools.some((tool) => tool.name === value.name)) {
-      invalid(`Invalid '${param}': no function named '${value.name}' in 'tools'.`, param);
-    }
-    return { type: 'function', name: value.name };
-  }
-  return invalid(`Invalid '${param}': expected none, auto, required or {"type":"function","name":...}.`, param);
-}
-
-function parseText(value: unknown, param: string): TextFormat {
+function parseText(value: unknown, param: string): ResponseParams['text'] {
   if (!isObject(value)) invalid(`Invalid type for '${param}': expected an object.`, param);
-  const format = value.format;
-  if (format === undefined || format === null) return { type: 'text' };
-  if (!isObject(format)) invalid(`Invalid '${param}.format': expected an object.`, `${param}.format`);
+  return {
+    format: optional(value, 'format', parseFormat, `${param}.format`) ?? { type: 'text' },
+    verbosity: optional(value, 'verbosity', oneOf(VERBOSITIES), `${param}.verbosity`),
+  };
+}
+
+function parseFormat(format: unknown, param: string): TextFormat {
+  if (!isObject(format)) invalid(`Invalid '${param}': expected an object.`, param);
   if (format.type === 'text' || format.type === 'json_object') return { type: format.type };
   if (format.type === 'json_schema') {
     if (typeof format.name !== 'string' || !isObject(format.schema)) {
-      invalid(`Invalid '${param}.format': json_schema needs a name and a schema.`, `${param}.format`);
+      invalid(`Invalid '${param}': json_schema needs a name and a schema.`, param);
     }
     return {
       type: 'json_schema',
@@ -285,7 +175,7 @@ function parseText(value: unknown, param: string): TextFormat {
       strict: typeof format.strict === 'boolean' ? format.strict : null,
     };
   }
-  return invalid(`Invalid '${param}.format.type': expected text, json_object or json_schema.`, `${param}.format.type`);
+  return invalid(`Invalid '${param}.type': expected text, json_object or json_schema.`, `${param}.type`);
 }
 
 /**

@@ -17,7 +17,7 @@ import { DrainState } from '../lifecycle/drain-state';
 import { toErrorReply } from '../common/error-envelope';
 import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
-import { CreateResponseRequest, parseCreateResponseRequest } from './create-response.request';
+import { CreateResponseRequest, parseCreateResponseRequest, RequestContext } from './create-response.request';
 import { SessionHandler } from './session.handler';
 import { storeAtCapacity } from './store-unavailable';
 import { cancelledRecord, Turn, TurnFailedError } from './turn';
@@ -36,7 +36,11 @@ export class ResponsesService {
     private readonly groupCommit: GroupCommit,
     private readonly drain: DrainState,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.requestContext = { responsesUpstream: config.upstreamApi === 'responses' };
+  }
+
+  private readonly requestContext: RequestContext;
 
   /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
   async create(
@@ -46,7 +50,7 @@ export class ResponsesService {
     signal: AbortSignal,
     timing: RequestTiming,
   ): Promise<Turn> {
-    const request = parseCreateResponseRequest(body);
+    const request = parseCreateResponseRequest(body, this.requestContext);
     // The writer's queue is at its bound (PostgreSQL has been away): refuse before anything is spent.
     if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
     const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);

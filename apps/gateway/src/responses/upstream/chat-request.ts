@@ -1,4 +1,4 @@
-import { ContentPart, ConversationItem, ResponseParams } from '@app/session-store';
+import { ContentPart, ConversationItem, isFunctionTool, ResponseParams, ToolOutputPart } from '@app/session-store';
 import { ChatContentPart, ChatMessage, ChatRequest } from './chat-types';
 
 /**
@@ -31,9 +31,10 @@ export function toChatRequest(
       const last = messages[messages.length - 1];
       if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
-    } else {
-      messages.push({ role: 'tool', tool_call_id: item.call_id, content: item.output });
+    } else if (item.type === 'function_call_output') {
+      messages.push(...toolOutputMessages(item.call_id, item.output));
     }
+    // Reasoning items have no Chat Completions form: the upstream reasons afresh.
   }
 
   const request: ChatRequest = { model, messages };
@@ -45,8 +46,10 @@ export function toChatRequest(
   if (params.top_p !== null) request.top_p = params.top_p;
   if (params.max_output_tokens !== null) request.max_completion_tokens = params.max_output_tokens;
   if (params.user !== null) request.user = params.user;
-  if (params.tools.length > 0) {
-    request.tools = params.tools.map((tool) => ({
+  Object.assign(request, samplingFields(params));
+  const functions = params.tools.filter(isFunctionTool);
+  if (functions.length > 0) {
+    request.tools = functions.map((tool) => ({
       type: 'function',
       function: {
         name: tool.name,
@@ -55,10 +58,9 @@ export function toChatRequest(
         ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
       },
     }));
+    const choice = params.tool_choice;
     request.tool_choice =
-      typeof params.tool_choice === 'string'
-        ? params.tool_choice
-        : { type: 'function', function: { name: params.tool_choice.name } };
+      typeof choice === 'string' ? choice : { type: 'function', function: { name: String(choice.name) } };
     request.parallel_tool_calls = params.parallel_tool_calls;
   }
   const format = params.text.format;
@@ -72,18 +74,69 @@ export function toChatRequest(
   return request;
 }
 
+/**
+ * The Responses parameters that have a Chat Completions counterpart of another name or shape
+ * (`truncation`, `max_tool_calls` and `reasoning.summary` have none: echoed, not applied).
+ */
+function samplingFields(params: ResponseParams): Partial<ChatRequest> {
+  const fields: Partial<ChatRequest> = {};
+  if (params.reasoning?.effort) fields.reasoning_effort = params.reasoning.effort;
+  if (params.text.verbosity) fields.verbosity = params.text.verbosity;
+  if (params.service_tier) fields.service_tier = params.service_tier;
+  if (params.prompt_cache_key) fields.prompt_cache_key = params.prompt_cache_key;
+  if (params.prompt_cache_retention) fields.prompt_cache_retention = params.prompt_cache_retention;
+  if (params.safety_identifier) fields.safety_identifier = params.safety_identifier;
+  if (typeof params.presence_penalty === 'number') fields.presence_penalty = params.presence_penalty;
+  if (typeof params.frequency_penalty === 'number') fields.frequency_penalty = params.frequency_penalty;
+  if (params.include?.includes('message.output_text.logprobs') || typeof params.top_logprobs === 'number') {
+    fields.logprobs = true;
+    if (params.top_logprobs) fields.top_logprobs = params.top_logprobs;
+  }
+  return fields;
+}
+
 function plainText(parts: ContentPart[]): string {
   return parts.map((part) => ('text' in part ? part.text : part.type === 'refusal' ? part.refusal : '')).join('');
 }
 
 function chatContent(parts: ContentPart[]): string | ChatContentPart[] {
   if (parts.every((part) => part.type === 'input_text' || part.type === 'output_text')) return plainText(parts);
+  return chatParts(parts);
+}
+
+function chatParts(parts: ContentPart[]): ChatContentPart[] {
   return parts.flatMap((part): ChatContentPart[] => {
     if (part.type === 'input_image') {
       const url = part.image_url ?? part.file_id ?? '';
       return [{ type: 'image_url', image_url: { url, ...(part.detail ? { detail: part.detail } : {}) } }];
     }
-    const text = 'text' in part ? part.text : part.refusal;
-    return [{ type: 'text', text }];
+    if (part.type === 'input_file') return [filePart(part)];
+    if (part.type === 'refusal') return [{ type: 'text', text: part.refusal }];
+    return [{ type: 'text', text: part.text }];
   });
+}
+
+/**
+ * `file_data` as Chat Completions carries it; a `file_url` as a `file_id` holding the URL, which
+ * gateways such as LiteLLM fetch (OpenAI's own Chat Completions has no URL form for files).
+ */
+function filePart(part: Extract<ContentPart, { type: 'input_file' }>): ChatContentPart {
+  const filename = part.filename ? { filename: part.filename } : {};
+  if (part.file_data !== undefined) return { type: 'file', file: { file_data: part.file_data, ...filename } };
+  return { type: 'file', file: { file_id: part.file_url ?? part.file_id, ...filename } };
+}
+
+/**
+ * A tool message holds text only: the text parts go there; images and files the tool returned follow
+ * in a user message, so the model still sees them.
+ */
+function toolOutputMessages(callId: string, output: string | ToolOutputPart[]): ChatMessage[] {
+  if (typeof output === 'string') return [{ role: 'tool', tool_call_id: callId, content: output }];
+  const text = output.flatMap((part) =>
+    part.type === 'input_text' ? [{ type: 'text' as const, text: part.text }] : [],
+  );
+  const media = output.filter((part) => part.type !== 'input_text');
+  const messages: ChatMessage[] = [{ role: 'tool', tool_call_id: callId, content: text }];
+  if (media.length > 0) messages.push({ role: 'user', content: chatParts(media) });
+  return messages;
 }

@@ -1,8 +1,37 @@
-import { ConversationItem, EMPTY_USAGE, newItemId, ResponseUsage, StoredResponse, usageFrom } from '@app/session-store';
-import { ChatCompletion, ChatUsage } from './chat-types';
+import {
+  ConversationItem,
+  EMPTY_USAGE,
+  newItemId,
+  ResponseUsage,
+  SERVICE_TIERS,
+  ServiceTier,
+  StoredResponse,
+  TokenLogprob,
+  usageFrom,
+} from '@app/session-store';
+import { ChatCompletion, ChatTokenLogprob, ChatUsage } from './chat-types';
 
 /** What an upstream answer adds to a response. */
-export type TurnResult = Pick<StoredResponse, 'output' | 'usage' | 'status' | 'incompleteDetails'>;
+export type TurnResult = Pick<StoredResponse, 'output' | 'usage' | 'status' | 'incompleteDetails' | 'serviceTier'>;
+
+/** Chat Completions logprobs in the Responses shape (bytes filled in when the upstream leaves them out). */
+export function toTokenLogprobs(content: ChatTokenLogprob[] | null | undefined): TokenLogprob[] {
+  return (content ?? []).map((entry) => ({
+    token: entry.token,
+    bytes: entry.bytes ?? [...Buffer.from(entry.token)],
+    logprob: entry.logprob,
+    top_logprobs: (entry.top_logprobs ?? []).map((top) => ({
+      token: top.token,
+      bytes: top.bytes ?? [...Buffer.from(top.token)],
+      logprob: top.logprob,
+    })),
+  }));
+}
+
+/** The tier the upstream says it used, if it is one OpenAI names. */
+export function serviceTierOf(reported: string | null | undefined): ServiceTier | null {
+  return SERVICE_TIERS.find((tier) => tier === reported) ?? null;
+}
 
 export function toResponseUsage(usage: ChatUsage | null | undefined): ResponseUsage {
   if (!usage) return EMPTY_USAGE;
@@ -23,7 +52,13 @@ export function statusOf(finishReason: string | null | undefined): Pick<TurnResu
   return { status: 'completed', incompleteDetails: null };
 }
 
-export function messageItem(id: string, text: string, refusal: string | null, status: 'completed' | 'incomplete') {
+export function messageItem(
+  id: string,
+  text: string,
+  refusal: string | null,
+  status: 'completed' | 'incomplete',
+  logprobs: TokenLogprob[] = [],
+) {
   return {
     id,
     type: 'message' as const,
@@ -31,7 +66,7 @@ export function messageItem(id: string, text: string, refusal: string | null, st
     status,
     content: refusal
       ? [{ type: 'refusal' as const, refusal }]
-      : [{ type: 'output_text' as const, text, annotations: [], logprobs: [] }],
+      : [{ type: 'output_text' as const, text, annotations: [], logprobs }],
   };
 }
 
@@ -43,7 +78,8 @@ export function chatCompletionResult(completion: ChatCompletion): TurnResult {
   const output: ConversationItem[] = [];
   const message = choice?.message;
   if ((message?.content ?? '') !== '' || message?.refusal) {
-    output.push(messageItem(newItemId('msg'), message?.content ?? '', message?.refusal ?? null, itemStatus));
+    const logprobs = toTokenLogprobs(choice?.logprobs?.content);
+    output.push(messageItem(newItemId('msg'), message?.content ?? '', message?.refusal ?? null, itemStatus, logprobs));
   }
   for (const call of message?.tool_calls ?? []) {
     output.push({
@@ -55,5 +91,11 @@ export function chatCompletionResult(completion: ChatCompletion): TurnResult {
       status: 'completed',
     });
   }
-  return { output, usage: toResponseUsage(completion.usage), status, incompleteDetails };
+  return {
+    output,
+    usage: toResponseUsage(completion.usage),
+    status,
+    incompleteDetails,
+    serviceTier: serviceTierOf(completion.service_tier),
+  };
 }

@@ -1,13 +1,22 @@
-import { ConversationItem, FunctionCallItem, newItemId, ResponseUsage, StoredResponse } from '@app/session-store';
+import {
+  ConversationItem,
+  FunctionCallItem,
+  newItemId,
+  ResponseUsage,
+  ServiceTier,
+  StoredResponse,
+  TokenLogprob,
+} from '@app/session-store';
 import { toResponseObject } from '../response-object';
-import { StreamEvent } from '../stream-events';
-import { messageItem, statusOf, toResponseUsage } from './chat-result';
+import { EventFields, StreamEvent } from '../stream-events';
+import { messageItem, serviceTierOf, statusOf, toResponseUsage, toTokenLogprobs } from './chat-result';
 import { ChatChunk, ChatToolCallDelta } from './chat-types';
 
 interface OpenMessage {
   outputIndex: number;
   id: string;
   text: string;
+  logprobs: TokenLogprob[];
 }
 
 interface OpenCall {
@@ -31,21 +40,23 @@ export class ChatStreamTranslator {
   private readonly calls = new Map<number, OpenCall>();
   private usage?: ResponseUsage;
   private finishReason?: string | null;
+  private serviceTier: ServiceTier | null = null;
 
   constructor(private readonly draft: StoredResponse) {}
 
   start(): StreamEvent[] {
     const response = toResponseObject({ ...this.draft, status: 'in_progress', output: [] });
-    return [this.event('response.created', { response }), this.event('response.in_progress', { response })];
+    return [this.event({ type: 'response.created', response }), this.event({ type: 'response.in_progress', response })];
   }
 
   push(chunk: ChatChunk): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (chunk.usage) this.usage = toResponseUsage(chunk.usage);
+    this.serviceTier = serviceTierOf(chunk.service_tier) ?? this.serviceTier;
     const choice = chunk.choices?.[0];
     if (!choice) return events;
     const delta = choice.delta;
-    if (delta?.content) events.push(...this.appendText(delta.content));
+    if (delta?.content) events.push(...this.appendText(delta.content, toTokenLogprobs(choice.logprobs?.content)));
     for (const call of delta?.tool_calls ?? []) events.push(...this.appendCall(call));
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
     return events;
@@ -61,10 +72,15 @@ export class ChatStreamTranslator {
       incompleteDetails,
       output: this.output,
       usage: this.usage ?? this.draft.usage,
+      serviceTier: this.serviceTier,
       completedAt: Date.now(),
     };
-    const type = status === 'incomplete' ? 'response.incomplete' : 'response.completed';
-    events.push(this.event(type, { response: toResponseObject(final) }));
+    const response = toResponseObject(final);
+    events.push(
+      this.event(
+        status === 'incomplete' ? { type: 'response.incomplete', response } : { type: 'response.completed', response },
+      ),
+    );
     return { events, final };
   }
 
@@ -78,22 +94,24 @@ export class ChatStreamTranslator {
       usage: this.usage ?? this.draft.usage,
       completedAt: Date.now(),
     };
-    return { events: [this.event('response.failed', { response: toResponseObject(final) })], final };
+    return { events: [this.event({ type: 'response.failed', response: toResponseObject(final) })], final };
   }
 
-  private appendText(text: string): StreamEvent[] {
+  private appendText(text: string, logprobs: TokenLogprob[]): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (!this.message) {
       const id = newItemId('msg');
       const outputIndex = this.output.length;
-      this.message = { outputIndex, id, text: '' };
+      this.message = { outputIndex, id, text: '', logprobs: [] };
       this.output.push({ ...messageItem(id, '', null, 'completed'), status: 'in_progress', content: [] });
       events.push(
-        this.event('response.output_item.added', {
+        this.event({
+          type: 'response.output_item.added',
           output_index: outputIndex,
           item: { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
         }),
-        this.event('response.content_part.added', {
+        this.event({
+          type: 'response.content_part.added',
           item_id: id,
           output_index: outputIndex,
           content_index: 0,
@@ -102,13 +120,15 @@ export class ChatStreamTranslator {
       );
     }
     this.message.text += text;
+    this.message.logprobs.push(...logprobs);
     events.push(
-      this.event('response.output_text.delta', {
+      this.event({
+        type: 'response.output_text.delta',
         item_id: this.message.id,
         output_index: this.message.outputIndex,
         content_index: 0,
         delta: text,
-        logprobs: [],
+        logprobs,
       }),
     );
     return events;
@@ -131,7 +151,9 @@ export class ChatStreamTranslator {
       open = { outputIndex: this.output.length, item };
       this.calls.set(index, open);
       this.output.push(item);
-      events.push(this.event('response.output_item.added', { output_index: open.outputIndex, item: { ...item } }));
+      events.push(
+        this.event({ type: 'response.output_item.added', output_index: open.outputIndex, item: { ...item } }),
+      );
     } else if (call.function?.name) {
       open.item.name += call.function.name;
     }
@@ -139,7 +161,8 @@ export class ChatStreamTranslator {
     if (delta !== '') {
       open.item.arguments += delta;
       events.push(
-        this.event('response.function_call_arguments.delta', {
+        this.event({
+          type: 'response.function_call_arguments.delta',
           item_id: open.item.id,
           output_index: open.outputIndex,
           delta,
@@ -154,13 +177,14 @@ export class ChatStreamTranslator {
     for (const { outputIndex, item } of this.calls.values()) {
       item.status = 'completed';
       events.push(
-        this.event('response.function_call_arguments.done', {
+        this.event({
+          type: 'response.function_call_arguments.done',
           item_id: item.id,
           output_index: outputIndex,
           name: item.name,
           arguments: item.arguments,
         }),
-        this.event('response.output_item.done', { output_index: outputIndex, item: { ...item } }),
+        this.event({ type: 'response.output_item.done', output_index: outputIndex, item: { ...item } }),
       );
     }
     this.calls.clear();
@@ -171,28 +195,30 @@ export class ChatStreamTranslator {
     const open = this.message;
     if (!open) return [];
     this.message = undefined;
-    const item = messageItem(open.id, open.text, null, status);
+    const item = messageItem(open.id, open.text, null, status, open.logprobs);
     this.output[open.outputIndex] = item;
     const part = item.content[0];
     return [
-      this.event('response.output_text.done', {
+      this.event({
+        type: 'response.output_text.done',
         item_id: open.id,
         output_index: open.outputIndex,
         content_index: 0,
         text: open.text,
-        logprobs: [],
+        logprobs: open.logprobs,
       }),
-      this.event('response.content_part.done', {
+      this.event({
+        type: 'response.content_part.done',
         item_id: open.id,
         output_index: open.outputIndex,
         content_index: 0,
         part,
       }),
-      this.event('response.output_item.done', { output_index: open.outputIndex, item }),
+      this.event({ type: 'response.output_item.done', output_index: open.outputIndex, item }),
     ];
   }
 
-  private event(type: string, fields: Record<string, unknown>): StreamEvent {
-    return { type, sequence_number: this.sequence++, ...fields };
+  private event(fields: EventFields): StreamEvent {
+    return { ...fields, sequence_number: this.sequence++ };
   }
 }

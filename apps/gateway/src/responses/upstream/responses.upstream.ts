@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { ConversationItem, EMPTY_USAGE, ResponseUsage, StoredResponse, usageFrom } from '@app/session-store';
 import { toResponseObject } from '../response-object';
+import { serviceTierOf } from './chat-result';
 import { isTerminal, StreamEvent } from '../stream-events';
 import { TurnEvent } from '../turn';
 import { TurnResult } from './chat-result';
@@ -16,6 +17,7 @@ interface UpstreamResponse {
   usage?: ResponseUsage | null;
   incomplete_details?: { reason: string } | null;
   error?: { code: string; message: string } | null;
+  service_tier?: string | null;
 }
 
 /**
@@ -110,14 +112,38 @@ function statelessRequest(turn: UpstreamTurn, stream: boolean) {
       : {}),
     ...(params.user !== null ? { user: params.user } : {}),
     text: params.text,
+    ...passedThrough(params),
   };
 }
 
-/** Our item ids mean nothing to a stateless upstream (and `store: false` upstreams reject unknown ones). */
+/** The request fields a Responses upstream takes as they are, when the request set them. */
+function passedThrough(params: UpstreamTurn['params']): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    truncation: params.truncation,
+    service_tier: params.service_tier,
+    prompt_cache_key: params.prompt_cache_key,
+    prompt_cache_retention: params.prompt_cache_retention,
+    safety_identifier: params.safety_identifier,
+    top_logprobs: params.top_logprobs,
+    max_tool_calls: params.max_tool_calls,
+    presence_penalty: params.presence_penalty,
+    frequency_penalty: params.frequency_penalty,
+  };
+  if (params.reasoning && (params.reasoning.effort !== null || params.reasoning.summary !== null)) {
+    fields.reasoning = params.reasoning;
+  }
+  if (params.include && params.include.length > 0) fields.include = params.include;
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined));
+}
+
+/**
+ * Our item ids mean nothing to a stateless upstream (and `store: false` upstreams reject unknown ones);
+ * reasoning items keep theirs, which pairs them with their encrypted content.
+ */
 function withoutIds(item: ConversationItem): Record<string, unknown> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { id, status, ...rest } = item;
-  return rest;
+  return item.type === 'reasoning' ? { id, ...rest } : rest;
 }
 
 /** Another gateway may leave out the details (or all of usage): fill in zeros. */
@@ -139,5 +165,6 @@ function resultOf(response: UpstreamResponse): TurnResult {
     usage: usageOf(response.usage),
     status: status === 'in_progress' ? 'completed' : status,
     incompleteDetails: response.incomplete_details ?? null,
+    serviceTier: serviceTierOf(response.service_tier),
   };
 }
