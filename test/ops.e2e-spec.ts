@@ -213,7 +213,8 @@ describe('stats, metrics, inspection and flush', () => {
     expect(overview.output).toMatch(/responses\s+\d+/);
 
     const evicted = await fetch(`${bed.gateway.url}/cache/sessions/${first.id}`, { method: 'DELETE' });
-    expect(await evicted.json()).toEqual({ id: first.id, evicted_keys: 3 });
+    // Two responses, the session's set and its item index.
+    expect(await evicted.json()).toEqual({ id: first.id, evicted_keys: 4 });
     expect((await fetch(`${bed.gateway.url}/cache/sessions/${first.id}`)).status).toBe(404);
     await bed.writer.flush();
     await expect(client.responses.retrieve(second.id)).resolves.toMatchObject({ id: second.id });

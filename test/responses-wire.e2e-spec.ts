@@ -212,6 +212,57 @@ describe('input items beyond text (Chat Completions upstream)', () => {
   });
 });
 
+describe('item_reference (as the Vercel AI SDK sends earlier output with store on)', () => {
+  let bed: ResponsesBed;
+  beforeAll(async () => (bed = await ResponsesBed.start()));
+  afterAll(() => bed.close());
+
+  async function referring(apiKey: string, id: string) {
+    return bed.client(apiKey).responses.create({
+      model: 'mock-gpt',
+      input: [
+        { role: 'user', content: 'first question' },
+        { type: 'item_reference', id },
+        { role: 'user', content: 'follow-up' },
+      ],
+    });
+  }
+
+  it('resolves output items of the owner’s stored responses: from Redis, then from PostgreSQL', async () => {
+    const first = await bed.client().responses.create({ model: 'mock-gpt', input: 'first question' });
+    const [answer] = first.output;
+    if (answer?.type !== 'message' || !answer.id) throw new Error('no message');
+    // The answer's id carries its session's tag, and the session's item index places it.
+    const tag = first.id.slice(5, 21);
+    expect(answer.id.slice(4, 20)).toBe(tag);
+    expect(await bed.redis.hget(`${bed.prefix}:{${tag}}:i`, answer.id)).toBe(first.id);
+
+    const second = await referring('sk-tenant-a', answer.id);
+    expect(second.output_text).toMatch(/^Turn 2:/);
+    expect((await bed.lastUpstreamMessages()).map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+    expect((await bed.lastUpstreamMessages())[1]?.content).toBe(first.output_text);
+    const stored = await bed.client().responses.inputItems.list(second.id, { order: 'asc' });
+    expect(stored.data[1]).toMatchObject({ id: answer.id, type: 'message', role: 'assistant' });
+
+    await bed.writer.flush();
+    await bed.forgetRedis();
+    expect((await referring('sk-tenant-a', answer.id)).output_text).toMatch(/^Turn 2:/);
+  });
+
+  it('answers 400 naming the entry for an unknown item, or another tenant’s', async () => {
+    const mine = await bed.client().responses.create({ model: 'mock-gpt', input: 'private' });
+    const id = mine.output[0]?.id ?? '';
+    await expect(referring('sk-tenant-b', id)).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'input[1].id', message: `Item with id '${id}' not found.` },
+    });
+    await expect(referring('sk-tenant-a', 'msg_unknown')).rejects.toMatchObject({
+      status: 400,
+      error: { param: 'input[1].id' },
+    });
+  });
+});
+
 describe('UPSTREAM_API=responses: fields and hosted tools pass through', () => {
   let bed: ResponsesBed;
   beforeAll(async () => (bed = await ResponsesBed.start({ UPSTREAM_API: 'responses' })));

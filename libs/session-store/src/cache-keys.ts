@@ -5,6 +5,7 @@
  *                                            output, also inside d: a chain walk parses only these),
  *                                            p = parent id, o = owner hash, s = session id
  *   <prefix>:{<tag>}:s                 ZSET  response ids scored by creation time (the per-session cap)
+ *   <prefix>:{<tag>}:i                 HASH  item id -> response id, for item_reference (ids carrying the tag)
  * Entries without c and s (written by versions before them) are still read, from d.
  *
  * The durable journal (see ResponseJournal), one per running replica, hash-tagged by replica:
@@ -26,6 +27,11 @@ export class CacheKeys {
 
   session(tag: string): string {
     return `${this.prefix}:{${tag}}:s`;
+  }
+
+  /** The session's item index: item id → id of the response holding it (items whose id carries the tag). */
+  items(tag: string): string {
+    return `${this.prefix}:{${tag}}:i`;
   }
 
   /** SCAN pattern of one session's keys. */

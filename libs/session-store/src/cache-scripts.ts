@@ -29,17 +29,23 @@ return { found, id, session, whole }
 `;
 
 /**
- * Stores responses (ARGV[4..] in sevens: id, parent, owner, session id, response JSON, history
- * items JSON, created-ms), then drops the oldest beyond ARGV[3] per session. Returns how many were dropped.
+ * Stores responses (ARGV[5..], per response: id, parent, owner, session id, response JSON, history
+ * items JSON, created-ms, n, then n item ids to index in the session's item index ARGV[4]), then drops
+ * the oldest beyond ARGV[3] per session. Returns how many were dropped.
  */
 export const SAVE_SCRIPT = `
-local zkey, rprefix = KEYS[1], ARGV[1]
+local zkey, rprefix, ikey = KEYS[1], ARGV[1], ARGV[4]
 local ttl, max = tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 4, #ARGV, 7 do
+local i = 5
+while i <= #ARGV do
   local key = rprefix .. ARGV[i]
   redis.call('HSET', key, 'p', ARGV[i + 1], 'o', ARGV[i + 2], 's', ARGV[i + 3], 'd', ARGV[i + 4], 'c', ARGV[i + 5])
   redis.call('EXPIRE', key, ttl)
   redis.call('ZADD', zkey, ARGV[i + 6], ARGV[i])
+  local items = tonumber(ARGV[i + 7])
+  for j = 1, items do redis.call('HSET', ikey, ARGV[i + 7 + j], ARGV[i]) end
+  if items > 0 then redis.call('EXPIRE', ikey, ttl) end
+  i = i + 8 + items
 end
 local excess = redis.call('ZCARD', zkey) - max
 if excess > 0 then
@@ -50,6 +56,31 @@ else
 end
 redis.call('EXPIRE', zkey, ttl)
 return excess
+`;
+
+/**
+ * Finds items by id in a session's item index (KEYS[1]) for owner ARGV[2]: returns, per id in ARGV[3..],
+ * the id of the response holding it ('' when none), and the history items JSON of those responses
+ * (each once, in the order first needed), refreshing their TTLs.
+ */
+export const ITEMS_SCRIPT = `
+local rprefix, owner, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local holders, histories, seen = {}, {}, {}
+for i = 4, #ARGV do
+  local rid = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  if rid ~= '' and seen[rid] == nil then
+    local v = redis.call('HMGET', rprefix .. rid, 'c', 'o', 'd')
+    if (v[1] or v[3]) and v[2] == owner then
+      seen[rid] = true
+      redis.call('EXPIRE', rprefix .. rid, ttl)
+      histories[#histories + 1] = v[1] or v[3]
+    else
+      seen[rid] = false
+    end
+  end
+  holders[#holders + 1] = (rid ~= '' and seen[rid]) and rid or ''
+end
+return { holders, histories }
 `;
 
 /** Removes ARGV[2] if ARGV[3] owns it. Returns 1 when removed. */

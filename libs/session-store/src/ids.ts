@@ -44,8 +44,21 @@ export function newSessionId(): string {
   return `sess_${randomHex(16)}`;
 }
 
-export function newItemId(prefix: 'msg' | 'fc' | 'fco' | 'rs'): string {
-  return `${prefix}_${randomHex(24)}`;
+export type ItemPrefix = 'msg' | 'fc' | 'fco' | 'rs';
+
+/**
+ * An item id: `<prefix>_<48 hex>`. Items a response produces carry its session's tag in front
+ * (`<prefix>_<tag><32 hex>`), so an `item_reference` to them is found in one Redis round trip.
+ */
+export function newItemId(prefix: ItemPrefix, tag?: string): string {
+  return tag === undefined ? `${prefix}_${randomHex(24)}` : `${prefix}_${tag}${randomHex(16)}`;
+}
+
+const ITEM_ID = /^[a-z]+_([0-9a-f]{16})[0-9a-f]{32}$/;
+
+/** The session tag an item id may carry (ids of other origins just miss in that session's index). */
+export function tagOfItemId(id: string): string | undefined {
+  return ITEM_ID.exec(id)?.[1];
 }
 
 /** Owner of a response: SHA-256 of the caller's bearer key (raw keys are never stored). */

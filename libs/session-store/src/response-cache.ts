@@ -4,9 +4,9 @@ import { RedisOutcome, RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
 import { CacheKeys } from './cache-keys';
 import { ConversationItem } from './response-items';
-import { CHAIN_SCRIPT, DELETE_SCRIPT, SAVE_SCRIPT } from './cache-scripts';
-import { tagOfResponseId } from './ids';
-import { historyItems, StoredResponse } from './stored-response';
+import { CHAIN_SCRIPT, DELETE_SCRIPT, ITEMS_SCRIPT, SAVE_SCRIPT } from './cache-scripts';
+import { tagOfItemId, tagOfResponseId } from './ids';
+import { historyItems, referencesTo, StoredResponse } from './stored-response';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -19,6 +19,7 @@ declare module 'ioredis' {
       limit: number,
     ): Result<[string[], string, string | null, number[]], Context>;
     rscSave(sessionKey: string, ...args: Array<string | number>): Result<number, Context>;
+    rscItems(itemIndex: string, ...args: Array<string | number>): Result<[string[], string[]], Context>;
     rscDelete(sessionKey: string, responsePrefix: string, id: string, owner: string): Result<number, Context>;
   }
 }
@@ -58,6 +59,7 @@ export class ResponseCache {
     client.defineCommand('rscChain', { numberOfKeys: 1, lua: CHAIN_SCRIPT });
     client.defineCommand('rscSave', { numberOfKeys: 1, lua: SAVE_SCRIPT });
     client.defineCommand('rscDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+    client.defineCommand('rscItems', { numberOfKeys: 1, lua: ITEMS_SCRIPT });
   }
 
   /**
@@ -137,27 +139,63 @@ export class ResponseCache {
     for (const [tag, group] of bySession) {
       // Only the newest `maxPerSession` could survive the cap anyway.
       const kept = group.sort((a, b) => b.createdAt - a.createdAt).slice(0, this.maxPerSession);
-      const args = kept.flatMap((r) => [
-        r.id,
-        r.previousResponseId ?? '',
-        r.ownerHash,
-        r.sessionId,
-        json(r),
-        JSON.stringify(historyItems(r)),
-        r.createdAt,
-      ]);
+      const args = kept.flatMap((r) => {
+        const history = historyItems(r);
+        // Only ids carrying this session's tag can be looked up here (see newItemId).
+        const indexed = history.map((item) => item.id).filter((id) => tagOfItemId(id) === tag);
+        return [
+          r.id,
+          r.previousResponseId ?? '',
+          r.ownerHash,
+          r.sessionId,
+          json(r),
+          JSON.stringify(history),
+          r.createdAt,
+          indexed.length,
+          ...indexed,
+        ];
+      });
       const outcome = await this.redis.attempt('save', (client) =>
         client.rscSave(
           this.keys.session(tag),
           this.keys.responsePrefix(tag),
           this.ttlSeconds,
           this.maxPerSession,
+          this.keys.items(tag),
           ...args,
         ),
       );
       ok = ok && outcome.ok;
     }
     return ok;
+  }
+
+  /**
+   * Items of this owner's cached responses by id (input or output items), in one round trip per
+   * session tag the ids carry; ids Redis cannot place are left out of the map.
+   */
+  async items(ids: string[], ownerHash: string): Promise<RedisOutcome<Map<string, ConversationItem>>> {
+    const found = new Map<string, ConversationItem>();
+    const byTag = new Map<string, string[]>();
+    for (const id of ids) {
+      const tag = tagOfItemId(id);
+      if (tag !== undefined) byTag.set(tag, [...(byTag.get(tag) ?? []), id]);
+    }
+    for (const [tag, wanted] of byTag) {
+      const outcome = await this.redis.attempt('items', (client) =>
+        client.rscItems(this.keys.items(tag), this.keys.responsePrefix(tag), ownerHash, this.ttlSeconds, ...wanted),
+      );
+      if (!outcome.ok) return outcome;
+      const [, histories] = outcome.value;
+      for (const json of histories) {
+        const parsed = JSON.parse(json) as ConversationItem[] | StoredResponse;
+        const items = Array.isArray(parsed) ? parsed : historyItems(parsed);
+        for (const item of items) {
+          for (const id of referencesTo(item)) if (wanted.includes(id)) found.set(id, item);
+        }
+      }
+    }
+    return { ok: true, value: found };
   }
 
   /** One response if Redis holds it for this owner. */

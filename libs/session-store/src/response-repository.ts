@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService, ResponseRecord } from '@app/database';
 import { ConversationItem, EMPTY_USAGE, ResponseParams } from './response-items';
-import { HistorySource, ResponseStatus, StoredResponse } from './stored-response';
+import { HistorySource, referencesTo, ResponseStatus, StoredResponse } from './stored-response';
 
 /** One response's INSERT values, in INSERT_COLUMNS order. */
 export type PreparedRow = readonly unknown[];
@@ -69,6 +69,23 @@ export class ResponseRepository {
     return row ? fromRecord(row) : null;
   }
 
+  /**
+   * Items of this owner's stored, undeleted responses by id (input or output), newest response first
+   * when an id repeats. Uses the owner's index; the items are matched with jsonb containment.
+   */
+  async items(ids: string[], ownerHash: string): Promise<Map<string, ConversationItem>> {
+    const found = new Map<string, ConversationItem>();
+    if (ids.length === 0) return found;
+    const patterns = ids.flatMap((id) => [JSON.stringify([{ id }]), JSON.stringify([{ call_id: id }])]);
+    const { rows } = await this.prisma.direct<{ input: unknown; output: unknown }>(ITEMS_QUERY, [ownerHash, patterns]);
+    for (const row of rows) {
+      for (const item of [...asItems(row.input), ...asItems(row.output)]) {
+        for (const id of referencesTo(item)) if (ids.includes(id) && !found.has(id)) found.set(id, item);
+      }
+    }
+    return found;
+  }
+
   /** Keeps the spend-log facts, drops the content. Resolves whether a row was changed. */
   async markDeleted(id: string, ownerHash: string, at: Date = new Date()): Promise<boolean> {
     const result = await this.prisma.responseRecord.updateMany({
@@ -77,6 +94,17 @@ export class ResponseRepository {
     });
     return result.count > 0;
   }
+}
+
+const ITEMS_QUERY = `
+SELECT input, output FROM responses
+WHERE owner_hash = $1 AND store AND deleted_at IS NULL
+  AND (output @> ANY($2::jsonb[]) OR input @> ANY($2::jsonb[]))
+ORDER BY created_at DESC
+LIMIT 100`;
+
+function asItems(value: unknown): ConversationItem[] {
+  return Array.isArray(value) ? (value as ConversationItem[]) : [];
 }
 
 /** Text PostgreSQL accepts: no NUL, no lone surrogate (U+FFFD in their place). */

@@ -6,7 +6,8 @@ import { RateLimitedLogger } from '@app/redis';
 import { ResponseJournal } from './response-journal';
 import { ResponseRepository } from './response-repository';
 import { insertOrSetAside, RefusedRow } from './row-inserter';
-import { isResolvable, StoredResponse } from './stored-response';
+import { ConversationItem } from './response-items';
+import { historyItems, isResolvable, referencesTo, StoredResponse } from './stored-response';
 
 export interface SpendLogStats {
   queueDepth: number;
@@ -188,6 +189,18 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
   /** A queued or in-flight row, not yet confirmed in PostgreSQL. */
   find(id: string): StoredResponse | undefined {
     return this.unwritten.get(id)?.response;
+  }
+
+  /** Items of this owner's unwritten stored responses by id (a scan of the queue: Redis is the usual place). */
+  findItems(ids: string[], ownerHash: string): Map<string, ConversationItem> {
+    const found = new Map<string, ConversationItem>();
+    for (const { response } of this.unwritten.values()) {
+      if (response.ownerHash !== ownerHash || !isResolvable(response)) continue;
+      for (const item of historyItems(response)) {
+        for (const id of referencesTo(item)) if (ids.includes(id)) found.set(id, item);
+      }
+    }
+    return found;
   }
 
   /** Applies a DELETE to a row that is not written yet (or is being written right now). */

@@ -45,3 +45,11 @@ export function isResolvable(response: StoredResponse): boolean {
 export function historyItems(response: StoredResponse): ConversationItem[] {
   return response.input.concat(response.output);
 }
+
+/**
+ * The ids an `item_reference` may name an item by: its id, and for a function call also its call id
+ * (the Vercel AI SDK refers to earlier tool calls by call id).
+ */
+export function referencesTo(item: ConversationItem): string[] {
+  return item.type === 'function_call' ? [item.id, item.call_id] : [item.id];
+}

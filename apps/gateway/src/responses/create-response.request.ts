@@ -1,5 +1,4 @@
 import {
-  ConversationItem,
   INCLUDABLES,
   PROMPT_CACHE_RETENTIONS,
   REASONING_EFFORTS,
@@ -11,7 +10,7 @@ import {
   TRUNCATIONS,
   VERBOSITIES,
 } from '@app/session-store';
-import { parseInput } from './request/input-items';
+import { InputEntry, parseInput } from './request/input-items';
 import {
   boolean,
   integerIn,
@@ -29,7 +28,8 @@ import { parseToolChoice, parseTools } from './request/tools';
 /** A validated, normalised `POST /v1/responses` body. */
 export interface CreateResponseRequest {
   model: string;
-  input: ConversationItem[];
+  /** Items, and references to stored items (ItemReferences resolves them). */
+  input: InputEntry[];
   instructions: string | null;
   previousResponseId: string | null;
   store: boolean;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { ItemReferences } from './item-references';
 import { ResponseCachingInterceptor } from './response-caching.interceptor';
 import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
@@ -14,6 +15,7 @@ import { UpstreamClient } from './upstream/upstream.client';
   providers: [
     ResponsesService,
     SessionHandler,
+    ItemReferences,
     UpstreamClient,
     ChatUpstream,
     ResponsesUpstream,

@@ -1,6 +1,7 @@
 import { AppConfig, SessionTagScope } from '@app/config';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ConversationItem,
   EMPTY_USAGE,
   GroupCommit,
   newResponseId,
@@ -18,6 +19,7 @@ import { toErrorReply } from '../common/error-envelope';
 import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest, RequestContext } from './create-response.request';
+import { ItemReferences } from './item-references';
 import { SessionHandler } from './session.handler';
 import { storeAtCapacity } from './store-unavailable';
 import { cancelledRecord, Turn, TurnFailedError } from './turn';
@@ -36,6 +38,7 @@ export class ResponsesService {
     private readonly groupCommit: GroupCommit,
     private readonly drain: DrainState,
     private readonly config: AppConfig,
+    private readonly itemReferences: ItemReferences,
   ) {
     this.requestContext = { responsesUpstream: config.upstreamApi === 'responses' };
   }
@@ -54,15 +57,23 @@ export class ResponsesService {
     // The writer's queue is at its bound (PostgreSQL has been away): refuse before anything is spent.
     if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
     const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
+    const input = await this.itemReferences.resolve(request.input, caller.ownerHash);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
-    const draft = draftOf(request, sessionId, caller.ownerHash, history.source, this.config.sessionTagScope);
+    const draft = draftOf(
+      { ...request, input },
+      sessionId,
+      caller.ownerHash,
+      history.source,
+      this.config.sessionTagScope,
+    );
     const turn: UpstreamTurn = {
       model: request.model,
       instructions: request.instructions,
-      conversation: [...history.items, ...request.input],
+      conversation: [...history.items, ...input],
       params: request.params,
       authorization: caller.authorization,
       timing,
+      itemTag: tagOfResponseId(draft.id) ?? '',
     };
     try {
       if (request.stream) {
@@ -156,7 +167,7 @@ function chooseSessionId(header: string | undefined, metadata: Record<string, st
 }
 
 function draftOf(
-  request: CreateResponseRequest,
+  request: CreateResponseRequest & { input: ConversationItem[] },
   sessionId: string,
   ownerHash: string,
   historySource: StoredResponse['historySource'],

@@ -3,10 +3,22 @@ import type { RequestContext } from '../create-response.request';
 import { invalid, isObject, Json, requiredString } from './json-fields';
 
 const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
-const ITEM_TYPES = 'message, function_call, function_call_output or reasoning';
+const ITEM_TYPES = 'message, function_call, function_call_output, reasoning or item_reference';
+
+/** `{"type": "item_reference", "id"}`: an item of an earlier stored response (or its input), resolved before use. */
+export interface ItemReference {
+  type: 'item_reference';
+  id: string;
+}
+
+export type InputEntry = ConversationItem | ItemReference;
+
+export function isItemReference(entry: InputEntry): entry is ItemReference {
+  return entry.type === 'item_reference';
+}
 
 /** `input` as a string (one user message) or an array of input items. */
-export function parseInput(input: unknown, context: RequestContext): ConversationItem[] {
+export function parseInput(input: unknown, context: RequestContext): InputEntry[] {
   if (typeof input === 'string') {
     return [{ id: newItemId('msg'), type: 'message', role: 'user', content: [{ type: 'input_text', text: input }] }];
   }
@@ -19,7 +31,7 @@ export function parseInput(input: unknown, context: RequestContext): Conversatio
 }
 
 /** Uploaded files live in an upstream that speaks the Responses API (or OpenAI itself); Chat Completions gateways cannot resolve them. */
-function refuseFileIds(items: ConversationItem[]): void {
+function refuseFileIds(items: InputEntry[]): void {
   items.forEach((item, index) => {
     const parts =
       item.type === 'message'
@@ -38,7 +50,7 @@ function refuseFileIds(items: ConversationItem[]): void {
   });
 }
 
-function parseItem(item: unknown, param: string): ConversationItem {
+function parseItem(item: unknown, param: string): InputEntry {
   if (!isObject(item)) invalid(`Invalid '${param}': expected an object.`, param);
   const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
   const id = typeof item.id === 'string' && item.id !== '' ? item.id : undefined;
@@ -65,10 +77,7 @@ function parseItem(item: unknown, param: string): ConversationItem {
     case 'reasoning':
       return parseReasoning(item, param, id);
     case 'item_reference':
-      return invalid(
-        `Invalid '${param}.type': item_reference is not supported yet; send the item itself, or continue with previous_response_id.`,
-        `${param}.type`,
-      );
+      return { type: 'item_reference', id: requiredString(item, 'id', param) };
     default:
       return invalid(
         `Invalid '${param}.type': ${JSON.stringify(type)} is not supported; use ${ITEM_TYPES}.`,

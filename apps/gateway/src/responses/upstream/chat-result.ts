@@ -71,7 +71,7 @@ export function messageItem(
 }
 
 /** A non-streamed chat completion as Response output. */
-export function chatCompletionResult(completion: ChatCompletion): TurnResult {
+export function chatCompletionResult(completion: ChatCompletion, itemTag?: string): TurnResult {
   const choice = completion.choices?.[0];
   const { status, incompleteDetails } = statusOf(choice?.finish_reason);
   const itemStatus = status === 'incomplete' ? 'incomplete' : 'completed';
@@ -79,11 +79,13 @@ export function chatCompletionResult(completion: ChatCompletion): TurnResult {
   const message = choice?.message;
   if ((message?.content ?? '') !== '' || message?.refusal) {
     const logprobs = toTokenLogprobs(choice?.logprobs?.content);
-    output.push(messageItem(newItemId('msg'), message?.content ?? '', message?.refusal ?? null, itemStatus, logprobs));
+    output.push(
+      messageItem(newItemId('msg', itemTag), message?.content ?? '', message?.refusal ?? null, itemStatus, logprobs),
+    );
   }
   for (const call of message?.tool_calls ?? []) {
     output.push({
-      id: newItemId('fc'),
+      id: newItemId('fc', itemTag),
       type: 'function_call',
       call_id: call.id,
       name: call.function.name,

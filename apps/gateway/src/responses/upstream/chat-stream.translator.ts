@@ -42,7 +42,10 @@ export class ChatStreamTranslator {
   private finishReason?: string | null;
   private serviceTier: ServiceTier | null = null;
 
-  constructor(private readonly draft: StoredResponse) {}
+  constructor(
+    private readonly draft: StoredResponse,
+    private readonly itemTag?: string,
+  ) {}
 
   start(): StreamEvent[] {
     const response = toResponseObject({ ...this.draft, status: 'in_progress', output: [] });
@@ -100,7 +103,7 @@ export class ChatStreamTranslator {
   private appendText(text: string, logprobs: TokenLogprob[]): StreamEvent[] {
     const events: StreamEvent[] = [];
     if (!this.message) {
-      const id = newItemId('msg');
+      const id = newItemId('msg', this.itemTag);
       const outputIndex = this.output.length;
       this.message = { outputIndex, id, text: '', logprobs: [] };
       this.output.push({ ...messageItem(id, '', null, 'completed'), status: 'in_progress', content: [] });
@@ -141,7 +144,7 @@ export class ChatStreamTranslator {
     if (!open) {
       events.push(...this.closeMessage('completed'));
       const item: FunctionCallItem = {
-        id: newItemId('fc'),
+        id: newItemId('fc', this.itemTag),
         type: 'function_call',
         call_id: call.id ?? `call_${newItemId('fc').slice(3, 27)}`,
         name: call.function?.name ?? '',

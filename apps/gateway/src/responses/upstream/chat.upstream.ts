@@ -18,7 +18,7 @@ export class ChatUpstream implements UpstreamAdapter {
   async complete(turn: UpstreamTurn, signal: AbortSignal): Promise<TurnResult> {
     const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, false);
     const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
-    return chatCompletionResult(await call.json<ChatCompletion>());
+    return chatCompletionResult(await call.json<ChatCompletion>(), turn.itemTag);
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
@@ -26,7 +26,7 @@ export class ChatUpstream implements UpstreamAdapter {
     const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
 
     return new Observable<TurnEvent>((subscriber) => {
-      const translator = new ChatStreamTranslator(draft);
+      const translator = new ChatStreamTranslator(draft, turn.itemTag);
       const emitEnd = (end: StreamEnd) => {
         call.finish(end.final.status === 'failed' ? 'error' : 'ok');
         end.events.forEach((event, index) => {

@@ -14,6 +14,8 @@ export interface UpstreamTurn {
   /** The caller's Authorization header, passed on unless UPSTREAM_API_KEY is set. */
   authorization: string | undefined;
   timing: RequestTiming;
+  /** The response's session tag, carried by the ids of the items it produces (see newItemId). */
+  itemTag: string;
 }
 
 /** One way of asking the upstream: Chat Completions, or stateless Responses. */
