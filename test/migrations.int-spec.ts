@@ -10,7 +10,7 @@ describe('npm run db:migrate', () => {
   beforeAll(() => createDatabase(adminUrl, database));
   afterAll(() => dropDatabase(adminUrl, database));
 
-  it('creates the responses table with its indexes on an empty database, and a second run is a no-op', async () => {
+  it('creates the responses and conversations tables with their indexes on an empty database, and a second run is a no-op', async () => {
     expect(await migrate(url)).toMatch(/All migrations have been successfully applied/);
     expect(await migrate(url)).toMatch(/No pending migrations to apply/);
 
@@ -48,7 +48,11 @@ describe('npm run db:migrate', () => {
       expect(definitions).toMatch(/\(parent_response_id\)/);
       expect(definitions).toMatch(/\(session_id, created_at\)/);
       const applied = await client.query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL');
-      expect(applied.rowCount).toBe(1);
+      expect(applied.rowCount).toBe(2);
+      const tables = await client.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'conversation%' ORDER BY table_name",
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual(['conversation_items', 'conversations']);
     } finally {
       await client.end();
     }

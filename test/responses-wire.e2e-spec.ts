@@ -128,7 +128,7 @@ describe('the Response object and request fields, as OpenAI defines them (Chat C
     ['max_tool_calls', { max_tool_calls: 0 }, 'max_tool_calls'],
     ['presence_penalty', { presence_penalty: 3 }, 'presence_penalty'],
     ['stream_options without stream', { stream_options: { include_obfuscation: false } }, 'stream_options'],
-    ['conversation', { conversation: 'conv_123' }, 'conversation'],
+    ['conversation (not an id)', { conversation: { name: 'x' } }, 'conversation'],
     [
       'conversation with previous_response_id',
       { conversation: 'conv_1', previous_response_id: 'resp_x' },

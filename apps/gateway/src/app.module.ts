@@ -4,6 +4,7 @@ import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { SessionStoreModule } from '@app/session-store';
 import { TelemetryModule } from '@app/telemetry';
+import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { OpsModule } from './ops/ops.module';
@@ -23,6 +24,7 @@ export class AppModule {
         SessionStoreModule,
         HealthModule,
         ResponsesModule,
+        ConversationsModule,
         OpsModule,
       ],
     };

@@ -44,6 +44,16 @@ export function newSessionId(): string {
   return `sess_${randomHex(16)}`;
 }
 
+/** `conv_<48 hex>`. */
+export function newConversationId(): string {
+  return `conv_${randomHex(24)}`;
+}
+
+/** Whether an id can be one of our conversations (others are "not found" without a lookup). */
+export function isConversationId(id: string): boolean {
+  return /^conv_[0-9a-f]{48}$/.test(id);
+}
+
 export type ItemPrefix = 'msg' | 'fc' | 'fco' | 'rs';
 
 /**

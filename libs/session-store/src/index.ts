@@ -12,3 +12,4 @@ export * from './session-store.module';
 export * from './spend-log.writer';
 export * from './stored-response';
 export * from './turn-recorder';
+export * from './conversation-repository';

@@ -165,6 +165,7 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['cached_tokens', '::integer'],
   ['reasoning_tokens', '::integer'],
   ['history_source', ''],
+  ['conversation_id', ''],
   ['created_at', '::timestamptz'],
   ['completed_at', '::timestamptz'],
   ['deleted_at', '::timestamptz'],
@@ -198,6 +199,7 @@ function toRow(r: StoredResponse): unknown[] {
     count(r.usage?.input_tokens_details?.cached_tokens),
     count(r.usage?.output_tokens_details?.reasoning_tokens),
     r.historySource,
+    r.conversationId ?? null,
     time(r.createdAt),
     time(r.completedAt),
     time(r.deletedAt),
@@ -229,6 +231,7 @@ function fromRecord(row: ResponseRecord): StoredResponse {
       total_tokens: row.totalTokens,
     },
     historySource: (row.historySource ?? 'none') as HistorySource,
+    ...(row.conversationId !== null ? { conversationId: row.conversationId } : {}),
     createdAt: row.createdAt.getTime(),
     completedAt: row.completedAt?.getTime() ?? null,
     deletedAt: row.deletedAt?.getTime() ?? null,
@@ -257,6 +260,7 @@ interface RawRow {
   cached_tokens: number;
   reasoning_tokens: number;
   history_source: string | null;
+  conversation_id: string | null;
   created_at: Date;
   completed_at: Date | null;
   deleted_at: Date | null;
@@ -284,6 +288,7 @@ function fromRawRow(row: RawRow): StoredResponse {
     cachedTokens: row.cached_tokens,
     reasoningTokens: row.reasoning_tokens,
     historySource: row.history_source,
+    conversationId: row.conversation_id,
     createdAt: row.created_at,
     completedAt: row.completed_at,
     deletedAt: row.deleted_at,

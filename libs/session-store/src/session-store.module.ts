@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { ConversationRepository } from './conversation-repository';
 import { GroupCommit } from './group-commit';
 import { JournalRecovery } from './journal-recovery';
 import { ResponseCache } from './response-cache';
@@ -15,6 +16,7 @@ const PROVIDERS = [
   GroupCommit,
   JournalRecovery,
   TurnRecorder,
+  ConversationRepository,
 ];
 
 @Global()

@@ -25,6 +25,8 @@ export interface StoredResponse {
   /** The processing tier the upstream reports it used, when it says (else the requested one is shown). */
   serviceTier?: ServiceTier | null;
   historySource: HistorySource;
+  /** The Conversations API conversation the turn belonged to (its items were appended there). */
+  conversationId?: string | null;
   /** Unix milliseconds. */
   createdAt: number;
   completedAt: number | null;

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RedisService } from '@app/redis';
+import { ConversationRepository } from './conversation-repository';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
 import { ResponseJournal } from './response-journal';
 import { SpendLogWriter } from './spend-log.writer';
-import { isResolvable, StoredResponse } from './stored-response';
+import { historyItems, isResolvable, StoredResponse } from './stored-response';
 
 /** How long after Redis trouble cached turns are still written at once rather than at the next flush. */
 export const RECENT_TROUBLE_MS = 30_000;
@@ -39,6 +40,7 @@ export class TurnRecorder {
     private readonly writer: SpendLogWriter,
     private readonly groupCommit: GroupCommit,
     private readonly redis: RedisService,
+    private readonly conversations: ConversationRepository,
   ) {
     // Queued rows were acknowledged because Redis held them for the other replicas. Once Redis may have
     // lost them (a node died before replicating) or cannot show them (it is down), PostgreSQL must, now.
@@ -54,6 +56,10 @@ export class TurnRecorder {
 
   /** Resolves whether the response may be acknowledged. Never throws. */
   async record(response: StoredResponse): Promise<boolean> {
+    if (!(await this.appendToConversation(response))) {
+      this.recordSpendOnly(storeUnavailableRecord(response));
+      return false;
+    }
     if (!isResolvable(response)) {
       this.recordSpendOnly(response);
       return true;
@@ -85,6 +91,21 @@ export class TurnRecorder {
     if (cached) await this.cache.delete(response.id, response.ownerHash);
     this.recordSpendOnly(storeUnavailableRecord(response));
     return false;
+  }
+
+  /**
+   * A finished turn of a conversation adds its input and output items to it, in one statement, before
+   * the client sees it finish (PostgreSQL is the conversation's record). Resolves false when that failed.
+   */
+  private async appendToConversation(response: StoredResponse): Promise<boolean> {
+    const conversationId = response.conversationId;
+    if (!conversationId || (response.status !== 'completed' && response.status !== 'incomplete')) return true;
+    try {
+      return await this.conversations.append(conversationId, response.ownerHash, historyItems(response));
+    } catch (error) {
+      this.logger.error(`Turn ${response.id} could not be added to conversation ${conversationId}: ${String(error)}`);
+      return false;
+    }
   }
 
   /**

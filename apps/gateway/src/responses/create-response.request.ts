@@ -32,6 +32,8 @@ export interface CreateResponseRequest {
   input: InputEntry[];
   instructions: string | null;
   previousResponseId: string | null;
+  /** The Conversations API conversation the turn continues and is appended to. */
+  conversationId: string | null;
   store: boolean;
   stream: boolean;
   metadata: Record<string, string>;
@@ -66,7 +68,7 @@ export function parseCreateResponseRequest(body: unknown, context: RequestContex
   if (previousResponseId !== null && previousResponseId.trim() === '') {
     invalid("Invalid 'previous_response_id': expected a non-empty string.", 'previous_response_id');
   }
-  refuseConversation(body, previousResponseId);
+  const conversationId = parseConversation(body, previousResponseId);
   const stream = optional(body, 'stream', boolean) ?? false;
   if (body.stream_options !== undefined && body.stream_options !== null)
     parseStreamOptions(body.stream_options, stream);
@@ -76,6 +78,7 @@ export function parseCreateResponseRequest(body: unknown, context: RequestContex
     input: parseInput(body.input, context),
     instructions: optional(body, 'instructions', string),
     previousResponseId,
+    conversationId,
     store: optional(body, 'store', boolean) ?? true,
     stream,
     metadata: optional(body, 'metadata', parseMetadata) ?? {},
@@ -103,16 +106,18 @@ export function parseCreateResponseRequest(body: unknown, context: RequestContex
   };
 }
 
-/** Conversations are not served yet: refused by name rather than silently continued without history. */
-function refuseConversation(body: Json, previousResponseId: string | null): void {
-  if (body.conversation === undefined || body.conversation === null) return;
+/** `conversation`: an id, or `{"id": ...}`; not together with `previous_response_id` (as OpenAI). */
+function parseConversation(body: Json, previousResponseId: string | null): string | null {
+  const value = body.conversation;
+  if (value === undefined || value === null) return null;
   if (previousResponseId !== null) {
     invalid("'previous_response_id' cannot be used together with 'conversation'.", 'conversation');
   }
-  invalid(
-    "The Conversations API is not supported by this service yet: continue with 'previous_response_id' instead.",
-    'conversation',
-  );
+  const id = isObject(value) ? value.id : value;
+  if (typeof id !== 'string' || id === '') {
+    invalid('Invalid \'conversation\': expected a conversation id or {"id": ...}.', 'conversation');
+  }
+  return id;
 }
 
 function parseStreamOptions(value: unknown, stream: boolean): void {
@@ -135,7 +140,7 @@ function parseInclude(value: unknown, param: string): ResponseParams['include'] 
   return [...new Set(value.map((entry, index) => read(entry, `${param}[${index}]`)))];
 }
 
-function parseMetadata(value: unknown, param: string): Record<string, string> {
+export function parseMetadata(value: unknown, param: string): Record<string, string> {
   if (!isObject(value)) invalid(`Invalid type for '${param}': expected an object of strings.`, param);
   const entries = Object.entries(value);
   if (entries.length > METADATA_MAX_KEYS) invalid(`Invalid '${param}': at most ${METADATA_MAX_KEYS} keys.`, param);

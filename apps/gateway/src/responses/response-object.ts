@@ -7,6 +7,7 @@ import type {
   ResponseUsage as SdkUsage,
   Tool as SdkTool,
 } from 'openai/resources/responses/responses';
+import { ListQuery } from '../common/list-query';
 import {
   ConversationItem,
   isFunctionTool,
@@ -46,7 +47,7 @@ export function toResponseObject(r: StoredResponse): WireResponse {
     status: r.status,
     background: false,
     completed_at: r.status === 'completed' && r.completedAt !== null ? Math.floor(r.completedAt / 1000) : null,
-    conversation: null,
+    conversation: r.conversationId ? { id: r.conversationId } : null,
     error: wireError(r),
     incomplete_details: r.incompleteDetails === null ? null : { reason: incompleteReason(r.incompleteDetails.reason) },
     instructions: r.instructions,
@@ -178,14 +179,8 @@ function passedThroughTool(tool: unknown): SdkTool {
   return tool as SdkTool;
 }
 
-export interface InputItemsQuery {
-  after?: string;
-  limit: number;
-  order: 'asc' | 'desc';
-}
-
 /** `GET /v1/responses/:id/input_items`: a cursor page over the response's own input items. */
-export function inputItemsPage(items: ConversationItem[], query: InputItemsQuery) {
+export function inputItemsPage(items: ConversationItem[], query: ListQuery) {
   const ordered = query.order === 'asc' ? items : [...items].reverse();
   const cursor = query.after === undefined ? -1 : ordered.findIndex((item) => item.id === query.after);
   const start = cursor + 1;

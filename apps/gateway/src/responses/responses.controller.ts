@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '../common/api-error';
+import { parseListQuery } from '../common/list-query';
 import { callerOf } from './caller';
 import { isPreviousResponseNotFound } from './session.handler';
-import { InputItemsQuery, inputItemsPage, toResponseObject } from './response-object';
+import { inputItemsPage, toResponseObject } from './response-object';
 import { ResponseCachingInterceptor } from './response-caching.interceptor';
 import { ResponsesService } from './responses.service';
 import { Turn } from './turn';
@@ -54,27 +54,8 @@ export class ResponsesController {
 
   @Get(':id/input_items')
   async inputItems(@Param('id') id: string, @Query() query: Record<string, unknown>, @Req() request: FastifyRequest) {
-    const page = parseInputItemsQuery(query);
+    const page = parseListQuery(query);
     const response = await this.responses.retrieve(id, callerOf(request).ownerHash);
     return inputItemsPage(response.input, page);
   }
-}
-
-function parseInputItemsQuery(query: Record<string, unknown>): InputItemsQuery {
-  const limitText = query.limit;
-  let limit = 20;
-  if (limitText !== undefined) {
-    limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw ApiError.invalidRequest("Invalid 'limit': expected an integer between 1 and 100.", 'limit');
-    }
-  }
-  const order = query.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc')
-    throw ApiError.invalidRequest("Invalid 'order': expected asc or desc.", 'order');
-  const after = query.after;
-  if (after !== undefined && (typeof after !== 'string' || after === '')) {
-    throw ApiError.invalidRequest("Invalid 'after': expected an item id.", 'after');
-  }
-  return { limit, order, after: after };
 }

@@ -2,7 +2,9 @@ import { AppConfig, SessionTagScope } from '@app/config';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ConversationItem,
+  ConversationRepository,
   EMPTY_USAGE,
+  isConversationId,
   GroupCommit,
   newResponseId,
   newSessionId,
@@ -20,7 +22,7 @@ import { RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest, RequestContext } from './create-response.request';
 import { ItemReferences } from './item-references';
-import { SessionHandler } from './session.handler';
+import { ResolvedHistory, SessionHandler } from './session.handler';
 import { storeAtCapacity } from './store-unavailable';
 import { cancelledRecord, Turn, TurnFailedError } from './turn';
 import { UPSTREAM_ADAPTER, UpstreamAdapter, UpstreamTurn } from './upstream/upstream-adapter';
@@ -39,6 +41,7 @@ export class ResponsesService {
     private readonly drain: DrainState,
     private readonly config: AppConfig,
     private readonly itemReferences: ItemReferences,
+    private readonly conversations: ConversationRepository,
   ) {
     this.requestContext = { responsesUpstream: config.upstreamApi === 'responses' };
   }
@@ -56,7 +59,10 @@ export class ResponsesService {
     const request = parseCreateResponseRequest(body, this.requestContext);
     // The writer's queue is at its bound (PostgreSQL has been away): refuse before anything is spent.
     if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
-    const history = await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
+    const history =
+      request.conversationId !== null
+        ? await this.conversationHistory(request.conversationId, caller.ownerHash)
+        : await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
     const input = await this.itemReferences.resolve(request.input, caller.ownerHash);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
     const draft = draftOf(
@@ -85,6 +91,15 @@ export class ResponsesService {
       const record = signal.aborted ? cancelledRecord(draft, this.drain.cancelCause) : failedRecord(draft, error);
       throw new TurnFailedError(asApiError(error), record);
     }
+  }
+
+  /** A conversation's items as the turn's history (its session is the conversation), or 404. */
+  private async conversationHistory(id: string, ownerHash: string): Promise<ResolvedHistory> {
+    const conversation = isConversationId(id) ? await durably(() => this.conversations.find(id, ownerHash)) : null;
+    if (!conversation) {
+      throw ApiError.notFound(`Conversation with id '${shownId(id)}' not found.`, 'conversation');
+    }
+    return { sessionId: id, items: await durably(() => this.conversations.allItems(id)), source: 'db' };
   }
 
   /** A stored response of this owner (any status), or 404. */
@@ -177,6 +192,7 @@ function draftOf(
     id: newResponseId(tagScope === 'owner' ? ownerHash : null, sessionId),
     sessionId,
     previousResponseId: request.previousResponseId,
+    conversationId: request.conversationId,
     ownerHash,
     model: request.model,
     store: request.store,

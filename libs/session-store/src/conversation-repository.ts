@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@app/database';
+import { ConversationItem } from './response-items';
+
+/** A conversation of the Conversations API, as stored. */
+export interface StoredConversation {
+  id: string;
+  ownerHash: string;
+  metadata: Record<string, string>;
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
+export interface ItemsPage {
+  after?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+/** An item with its place in the conversation. */
+export interface PositionedItem {
+  position: string;
+  item: ConversationItem;
+}
+
+/**
+ * PostgreSQL, the durable record of conversations: every write is one statement (atomic), every
+ * lookup is scoped to the owner, and items are ordered by a sequence, so concurrent appends to one
+ * conversation each land whole and none is lost.
+ */
+@Injectable()
+export class ConversationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(conversation: StoredConversation, items: ConversationItem[]): Promise<void> {
+    await this.prisma.direct(
+      `WITH created AS (
+         INSERT INTO conversations (id, owner_hash, metadata, created_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz)
+         RETURNING id)
+       INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
+       SELECT created.id, i.item_id, i.item, $4::timestamptz
+         FROM created, unnest($5::text[], $6::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
+        ORDER BY i.n`,
+      [
+        conversation.id,
+        conversation.ownerHash,
+        JSON.stringify(conversation.metadata),
+        new Date(conversation.createdAt).toISOString(),
+        items.map((item) => item.id),
+        items.map((item) => JSON.stringify(item)),
+      ],
+    );
+  }
+
+  async find(id: string, ownerHash: string): Promise<StoredConversation | null> {
+    const { rows } = await this.prisma.direct<ConversationRow>(
+      'SELECT id, owner_hash, metadata, created_at FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL',
+      [id, ownerHash],
+    );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async updateMetadata(
+    id: string,
+    ownerHash: string,
+    metadata: Record<string, string>,
+  ): Promise<StoredConversation | null> {
+    const { rows } = await this.prisma.direct<ConversationRow>(
+      `UPDATE conversations SET metadata = $3::jsonb WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL
+       RETURNING id, owner_hash, metadata, created_at`,
+      [id, ownerHash, JSON.stringify(metadata)],
+    );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /** Marks the conversation deleted and removes its items, in one statement. Resolves whether it existed. */
+  async delete(id: string, ownerHash: string): Promise<boolean> {
+    const { rows } = await this.prisma.direct<{ deleted: number }>(
+      `WITH deleted AS (
+         UPDATE conversations SET deleted_at = now(), metadata = NULL
+          WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL RETURNING id),
+       removed AS (DELETE FROM conversation_items WHERE conversation_id IN (SELECT id FROM deleted))
+       SELECT count(*)::int AS deleted FROM deleted`,
+      [id, ownerHash],
+    );
+    return (rows[0]?.deleted ?? 0) > 0;
+  }
+
+  /**
+   * Appends items, in order, in one statement; resolves false (nothing appended) when the
+   * conversation does not exist for this owner.
+   */
+  async append(id: string, ownerHash: string, items: ConversationItem[]): Promise<boolean> {
+    if (items.length === 0) return (await this.find(id, ownerHash)) !== null;
+    const { rowCount } = await this.prisma.direct(
+      `INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
+       SELECT $1, i.item_id, i.item, now()
+         FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
+        WHERE EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL)
+        ORDER BY i.n`,
+      [id, ownerHash, items.map((item) => item.id), items.map((item) => JSON.stringify(item))],
+    );
+    return rowCount > 0;
+  }
+
+  /** Every item, oldest first (what a turn in the conversation continues from). */
+  async allItems(id: string): Promise<ConversationItem[]> {
+    const { rows } = await this.prisma.direct<{ item: ConversationItem }>(
+      'SELECT item FROM conversation_items WHERE conversation_id = $1 ORDER BY position',
+      [id],
+    );
+    return rows.map((row) => row.item);
+  }
+
+  /** A page of items (the conversation's owner checked by the caller); one more than asked tells whether there are more. */
+  async page(id: string, page: ItemsPage): Promise<{ items: ConversationItem[]; hasMore: boolean } | null> {
+    const after =
+      page.after === undefined
+        ? null
+        : await this.prisma.direct<{ position: string }>(
+            'SELECT position FROM conversation_items WHERE conversation_id = $1 AND item_id = $2 ORDER BY position DESC LIMIT 1',
+            [id, page.after],
+          );
+    if (after && after.rows.length === 0) return { items: [], hasMore: false };
+    const cursor = after?.rows[0]?.position ?? null;
+    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+    const comparison = page.order === 'asc' ? '>' : '<';
+    const { rows } = await this.prisma.direct<{ item: ConversationItem }>(
+      `SELECT item FROM conversation_items
+        WHERE conversation_id = $1 AND ($2::bigint IS NULL OR position ${comparison} $2::bigint)
+        ORDER BY position ${direction} LIMIT $3`,
+      [id, cursor, page.limit + 1],
+    );
+    return { items: rows.slice(0, page.limit).map((row) => row.item), hasMore: rows.length > page.limit };
+  }
+
+  async item(id: string, itemId: string): Promise<ConversationItem | null> {
+    const { rows } = await this.prisma.direct<{ item: ConversationItem }>(
+      'SELECT item FROM conversation_items WHERE conversation_id = $1 AND item_id = $2 ORDER BY position DESC LIMIT 1',
+      [id, itemId],
+    );
+    return rows[0]?.item ?? null;
+  }
+
+  /** Resolves whether an item was removed. */
+  async deleteItem(id: string, itemId: string): Promise<boolean> {
+    const { rowCount } = await this.prisma.direct(
+      'DELETE FROM conversation_items WHERE conversation_id = $1 AND item_id = $2',
+      [id, itemId],
+    );
+    return rowCount > 0;
+  }
+}
+
+interface ConversationRow {
+  id: string;
+  owner_hash: string;
+  metadata: Record<string, string> | null;
+  created_at: Date;
+}
+
+function fromRow(row: ConversationRow): StoredConversation {
+  return { id: row.id, ownerHash: row.owner_hash, metadata: row.metadata ?? {}, createdAt: row.created_at.getTime() };
+}

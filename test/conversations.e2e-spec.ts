@@ -1,0 +1,146 @@
+import { Agent, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, tool } from '@openai/agents';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { ResponsesBed } from './support/responses-bed';
+import { wireResponseProblems } from './support/wire-response';
+
+/** The Conversations API through the official openai SDK, and turns that continue a conversation. */
+describe('Conversations API', () => {
+  let bed: ResponsesBed;
+  beforeAll(async () => (bed = await ResponsesBed.start()));
+  afterAll(() => bed.close());
+
+  it('creates with items and metadata, retrieves, updates metadata, lists, adds, gets and deletes items, deletes', async () => {
+    const client = bed.client();
+    const created = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'remember: the code is 42' }],
+      metadata: { topic: 'codes' },
+    });
+    expect(created).toMatchObject({ object: 'conversation', metadata: { topic: 'codes' } });
+    expect(created.id).toMatch(/^conv_[0-9a-f]{48}$/);
+    expect(await client.conversations.retrieve(created.id)).toEqual(created);
+    expect(await client.conversations.update(created.id, { metadata: { topic: 'secrets' } })).toMatchObject({
+      id: created.id,
+      metadata: { topic: 'secrets' },
+    });
+
+    const added = await client.conversations.items.create(created.id, {
+      items: [
+        { type: 'message', role: 'user', content: 'second' },
+        { type: 'message', role: 'user', content: 'third' },
+      ],
+    });
+    expect(added.data).toHaveLength(2);
+    const page = await client.conversations.items.list(created.id, { order: 'asc', limit: 2 });
+    expect(page.data).toHaveLength(2);
+    expect(page.has_more).toBe(true);
+    const all = await client.conversations.items.list(created.id, { order: 'asc' });
+    const ids = all.data.map((item) => item.id ?? '');
+    expect(ids).toHaveLength(3);
+    const newestFirst = await client.conversations.items.list(created.id);
+    expect(newestFirst.data.map((item) => item.id)).toEqual([...ids].reverse());
+    const rest = await client.conversations.items.list(created.id, { order: 'asc', after: ids[0] });
+    expect(rest.data.map((item) => item.id)).toEqual(ids.slice(1));
+
+    expect(await client.conversations.items.retrieve(ids[1] ?? '', { conversation_id: created.id })).toMatchObject({
+      id: ids[1],
+      type: 'message',
+    });
+    expect(await client.conversations.items.delete(ids[1] ?? '', { conversation_id: created.id })).toMatchObject({
+      id: created.id,
+      object: 'conversation',
+    });
+    expect((await client.conversations.items.list(created.id)).data).toHaveLength(2);
+
+    expect(await client.conversations.delete(created.id)).toEqual({
+      id: created.id,
+      object: 'conversation.deleted',
+      deleted: true,
+    });
+    await expect(client.conversations.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('prepends the conversation to each turn and appends the turn’s input and output when it completes', async () => {
+    const client = bed.client();
+    const conversation = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'opening' }],
+    });
+    const first = await client.responses.create({ model: 'mock-gpt', input: 'one', conversation: conversation.id });
+    expect(first.output_text).toMatch(/^Turn 2: you said "one"/);
+    expect(first.conversation).toEqual({ id: conversation.id });
+    expect(wireResponseProblems(first)).toEqual([]);
+
+    const stream = await client.responses.create({
+      model: 'mock-gpt',
+      input: 'two',
+      conversation: { id: conversation.id },
+      stream: true,
+    });
+    let streamed = '';
+    for await (const event of stream) if (event.type === 'response.output_text.done') streamed = event.text;
+    expect(streamed).toMatch(/^Turn 3: you said "two"/);
+
+    const items = await client.conversations.items.list(conversation.id, { order: 'asc' });
+    expect(items.data.map((item) => (item.type === 'message' ? item.role : item.type))).toEqual([
+      'user',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+    expect((await client.responses.retrieve(first.id)).conversation).toEqual({ id: conversation.id });
+  });
+
+  it('loses no items when turns run concurrently on one conversation', async () => {
+    const client = bed.client();
+    const conversation = await client.conversations.create({});
+    const turns = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        client.responses.create({ model: 'mock-gpt', input: `parallel ${index}`, conversation: conversation.id }),
+      ),
+    );
+    expect(turns.every((turn) => turn.status === 'completed')).toBe(true);
+    const items = await client.conversations.items.list(conversation.id, { order: 'asc', limit: 100 });
+    expect(items.data).toHaveLength(12);
+  });
+
+  it('keeps conversations per tenant, and refuses conversation with previous_response_id', async () => {
+    const mine = await bed.client('sk-tenant-a').conversations.create({ metadata: { owner: 'a' } });
+    const other = bed.client('sk-tenant-b');
+    await expect(other.conversations.retrieve(mine.id)).rejects.toMatchObject({ status: 404 });
+    await expect(other.conversations.items.list(mine.id)).rejects.toMatchObject({ status: 404 });
+    await expect(
+      other.responses.create({ model: 'mock-gpt', input: 'sneak', conversation: mine.id }),
+    ).rejects.toMatchObject({ status: 404, error: { param: 'conversation' } });
+    await expect(
+      bed.client('sk-tenant-a').responses.create({
+        model: 'mock-gpt',
+        input: 'x',
+        conversation: mine.id,
+        previous_response_id: `resp_${'a'.repeat(48)}`,
+      }),
+    ).rejects.toMatchObject({ status: 400, error: { param: 'conversation' } });
+  });
+
+  it('OpenAI Agents SDK: runs a tool within a conversation (conversationId), then continues it', async () => {
+    setTracingDisabled(true);
+    setOpenAIAPI('responses');
+    const client = new OpenAI({ baseURL: `${bed.gateway.url}/v1`, apiKey: 'sk-agents-conv', maxRetries: 0 });
+    setDefaultOpenAIClient(client);
+    const lookup = tool({
+      name: 'lookup_weather',
+      description: 'Weather for a place',
+      parameters: z.object({ input: z.string() }),
+      execute: () => 'foggy',
+    });
+    const agent = new Agent({ name: 'helper', model: 'mock-gpt', tools: [lookup] });
+    const conversation = await client.conversations.create({});
+
+    const first = await run(agent, 'please lookup_weather for Lima', { conversationId: conversation.id });
+    expect(first.finalOutput).toMatch(/returned: foggy/);
+    const second = await run(agent, 'thanks', { conversationId: conversation.id });
+    expect(second.finalOutput).toMatch(/^Turn 2: you said "thanks"/);
+    const roles = (await bed.lastUpstreamMessages()).map((message) => message.role);
+    expect(roles).toEqual(['user', 'assistant', 'tool', 'assistant', 'user']);
+  });
+});
