@@ -1,5 +1,6 @@
-import { ConversationItem } from '@app/session-store';
-import { inputItemsPage } from './response-object';
+import { ConversationItem, DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, StoredResponse } from '@app/session-store';
+import { wireResponseProblems } from '../../../../test/support/wire-response';
+import { inputItemsPage, toResponseObject, WireResponse } from './response-object';
 
 const items: ConversationItem[] = ['a', 'b', 'c'].map((id) => ({
   id,
@@ -31,6 +32,48 @@ describe('inputItemsPage', () => {
       first_id: null,
       last_id: null,
       has_more: false,
+    });
+  });
+});
+
+describe('toResponseObject', () => {
+  const stored: StoredResponse = {
+    id: `resp_${'a'.repeat(48)}`,
+    sessionId: 's',
+    previousResponseId: null,
+    ownerHash: 'o',
+    model: 'm',
+    store: true,
+    input: [],
+    instructions: null,
+    output: [],
+    params: { ...DEFAULT_RESPONSE_PARAMS, service_tier: 'auto' },
+    metadata: {},
+    status: 'completed',
+    error: null,
+    incompleteDetails: null,
+    usage: EMPTY_USAGE,
+    historySource: 'none',
+    createdAt: 1_700_000_000_000,
+    completedAt: 1_700_000_001_000,
+    deletedAt: null,
+  };
+
+  it('renders every wire field (typed as the openai package types a Response), with OpenAI defaults', () => {
+    const rendered: WireResponse = toResponseObject(stored);
+    expect(wireResponseProblems(rendered)).toEqual([]);
+    expect(rendered).toMatchObject({ completed_at: 1_700_000_001, service_tier: 'default', temperature: 1, top_p: 1 });
+  });
+
+  it('reads entries stored before the newer parameters existed as their defaults', () => {
+    const { truncation, reasoning, service_tier, ...older } = DEFAULT_RESPONSE_PARAMS;
+    void [truncation, reasoning, service_tier];
+    const rendered = toResponseObject({ ...stored, params: { ...older, text: { format: { type: 'text' } } } });
+    expect(wireResponseProblems(rendered)).toEqual([]);
+    expect(rendered).toMatchObject({
+      truncation: 'disabled',
+      reasoning: { effort: null },
+      text: { verbosity: 'medium' },
     });
   });
 });

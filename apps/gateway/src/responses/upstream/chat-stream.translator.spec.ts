@@ -1,4 +1,5 @@
 import { DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, StoredResponse } from '@app/session-store';
+import { wireResponseProblems } from '../../../../../test/support/wire-response';
 import { ChatStreamTranslator } from './chat-stream.translator';
 
 const draft: StoredResponse = {
@@ -104,5 +105,22 @@ describe('ChatStreamTranslator', () => {
     const end = t.fail('upstream_error', 'gone');
     expect(end.events.map((e) => e.type)).toEqual(['response.failed']);
     expect(end.final).toMatchObject({ status: 'failed', error: { code: 'upstream_error', message: 'gone' } });
+  });
+
+  it('carries a whole wire Response in every event that has one, failures with an OpenAI error code', () => {
+    const t = new ChatStreamTranslator(draft, '0123456789abcdef');
+    const events = [
+      ...t.start(),
+      ...t.push({ choices: [{ delta: { content: 'x' } }] }),
+      ...t.fail('upstream_error', 'gone').events,
+    ];
+    const responses = events.flatMap((event) => ('response' in event ? [event.response] : []));
+    expect(responses).toHaveLength(3);
+    for (const response of responses) expect(wireResponseProblems(response)).toEqual([]);
+    expect(responses.at(-1)).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'gone' } });
+    // Items produced in a session carry its tag (item_reference finds them in one round trip).
+    expect(events.find((event) => event.type === 'response.output_item.added')).toMatchObject({
+      item: { id: expect.stringMatching(/^msg_0123456789abcdef[0-9a-f]{32}$/) },
+    });
   });
 });
