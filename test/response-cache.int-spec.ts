@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
-import { ResponseCache, StoredResponse } from '@app/session-store';
+import { newItemId, ResponseCache, sessionTag, StoredResponse } from '@app/session-store';
 import { Telemetry } from '@app/telemetry';
 import { uniquePrefix } from './support/gateway';
 import { commandsSentBy } from './support/redis-monitor';
@@ -99,6 +99,31 @@ describe('ResponseCache on a real Redis', () => {
     await cache.chain(newest.id, newest.ownerHash);
     const sent = await commandsSentBy(redis.client, () => cache.chain(newest.id, newest.ownerHash));
     expect(sent).toEqual(['evalsha']);
+  });
+
+  it('indexes the items a session produced for item_reference, and forgets those of responses the cap drops', async () => {
+    const owner = 'd'.repeat(64);
+    const tag = sessionTag(owner, 'indexed');
+    const withAnswer = (r: StoredResponse): StoredResponse => ({
+      ...r,
+      output: [
+        {
+          id: newItemId('msg', tag),
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: r.id, annotations: [] }],
+        },
+      ],
+    });
+    const chain = storedChain(52, { sessionId: 'indexed', ownerHash: owner }).map(withAnswer);
+    await cache.save(chain);
+    const itemIds = chain.map((r) => r.output[0]?.id ?? '');
+    const found = await cache.items(itemIds, owner);
+    if (!found.ok) throw new Error(found.error);
+    // The cap (50) dropped the two oldest responses, and their items with them.
+    expect([...found.value.keys()].sort()).toEqual(itemIds.slice(2).sort());
+    expect(await redis.client.hlen(cache.keys.items(tag))).toBe(50);
+    expect(await cache.items(itemIds, 'e'.repeat(64))).toEqual({ ok: true, value: new Map() });
   });
 
   it('keeps a session in one hash-tagged slot, with the configured TTL', async () => {

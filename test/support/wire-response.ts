@@ -57,6 +57,9 @@ const FIELDS: Record<string, Check> = {
   top_p: isNumber,
   truncation: oneOf('auto', 'disabled'),
   metadata: isObject,
+  user: nullOr(isString),
+  usage: nullOr(isObject),
+  prompt: nullOr(isObject),
   presence_penalty: isNumber,
   frequency_penalty: isNumber,
 };

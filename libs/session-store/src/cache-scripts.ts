@@ -31,7 +31,7 @@ return { found, id, session, whole }
 /**
  * Stores responses (ARGV[5..], per response: id, parent, owner, session id, response JSON, history
  * items JSON, created-ms, n, then n item ids to index in the session's item index ARGV[4]), then drops
- * the oldest beyond ARGV[3] per session. Returns how many were dropped.
+ * the oldest beyond ARGV[3] per session, with their entries in the item index. Returns how many were dropped.
  */
 export const SAVE_SCRIPT = `
 local zkey, rprefix, ikey = KEYS[1], ARGV[1], ARGV[4]
@@ -50,7 +50,17 @@ end
 local excess = redis.call('ZCARD', zkey) - max
 if excess > 0 then
   local dropped = redis.call('ZPOPMIN', zkey, excess)
-  for j = 1, #dropped, 2 do redis.call('DEL', rprefix .. dropped[j]) end
+  for j = 1, #dropped, 2 do
+    local rid = dropped[j]
+    -- Its items leave the index too, unless a newer response (that referred to them) holds them now.
+    local history = redis.call('HGET', rprefix .. rid, 'c')
+    if history then
+      for _, item in ipairs(cjson.decode(history)) do
+        if item.id and redis.call('HGET', ikey, item.id) == rid then redis.call('HDEL', ikey, item.id) end
+      end
+    end
+    redis.call('DEL', rprefix .. rid)
+  end
 else
   excess = 0
 end

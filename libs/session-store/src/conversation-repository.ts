@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@app/database';
+import { jsonText } from './pg-json';
 import { ConversationItem } from './response-items';
 
 /** A conversation of the Conversations API, as stored. */
@@ -44,10 +45,10 @@ export class ConversationRepository {
       [
         conversation.id,
         conversation.ownerHash,
-        JSON.stringify(conversation.metadata),
+        jsonText(conversation.metadata),
         new Date(conversation.createdAt).toISOString(),
         items.map((item) => item.id),
-        items.map((item) => JSON.stringify(item)),
+        items.map((item) => jsonText(item)),
       ],
     );
   }
@@ -68,7 +69,7 @@ export class ConversationRepository {
     const { rows } = await this.prisma.direct<ConversationRow>(
       `UPDATE conversations SET metadata = $3::jsonb WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL
        RETURNING id, owner_hash, metadata, created_at`,
-      [id, ownerHash, JSON.stringify(metadata)],
+      [id, ownerHash, jsonText(metadata)],
     );
     return rows[0] ? fromRow(rows[0]) : null;
   }
@@ -87,20 +88,28 @@ export class ConversationRepository {
   }
 
   /**
-   * Appends items, in order, in one statement; resolves false (nothing appended) when the
-   * conversation does not exist for this owner.
+   * Appends items, in order, in one statement that first locks the conversation's row: appends to one
+   * conversation (and its deletion) run one after another, so each turn's items stay together and
+   * positions follow commit order. Items already in the conversation (an `item_reference` to one of
+   * them) are not added twice. Resolves false (nothing appended) when the conversation does not exist
+   * for this owner.
    */
   async append(id: string, ownerHash: string, items: ConversationItem[]): Promise<boolean> {
-    if (items.length === 0) return (await this.find(id, ownerHash)) !== null;
-    const { rowCount } = await this.prisma.direct(
-      `INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
-       SELECT $1, i.item_id, i.item, now()
-         FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
-        WHERE EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL)
-        ORDER BY i.n`,
-      [id, ownerHash, items.map((item) => item.id), items.map((item) => JSON.stringify(item))],
+    const { rows } = await this.prisma.direct<{ found: number }>(
+      `WITH locked AS (
+         SELECT id FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL FOR UPDATE),
+       inserted AS (
+         INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
+         SELECT locked.id, i.item_id, i.item, now()
+           FROM locked, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
+          WHERE NOT EXISTS (
+            SELECT 1 FROM conversation_items c WHERE c.conversation_id = locked.id AND c.item_id = i.item_id)
+          ORDER BY i.n
+         RETURNING 1)
+       SELECT count(*)::int AS found FROM locked`,
+      [id, ownerHash, items.map((item) => item.id), items.map((item) => jsonText(item))],
     );
-    return rowCount > 0;
+    return (rows[0]?.found ?? 0) > 0;
   }
 
   /** Every item, oldest first (what a turn in the conversation continues from). */

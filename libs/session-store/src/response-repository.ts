@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService, ResponseRecord } from '@app/database';
+import { jsonText, text } from './pg-json';
 import { ConversationItem, EMPTY_USAGE, ResponseParams } from './response-items';
 import { HistorySource, referencesTo, ResponseStatus, StoredResponse } from './stored-response';
 
@@ -96,41 +97,22 @@ export class ResponseRepository {
   }
 }
 
+/**
+ * Items by id (or call id) among the owner's newest ITEMS_LOOKBACK stored, finished responses: the
+ * owner index bounds the work, whatever the id (no index on the items themselves).
+ */
+const ITEMS_LOOKBACK = 5_000;
 const ITEMS_QUERY = `
-SELECT input, output FROM responses
-WHERE owner_hash = $1 AND store AND deleted_at IS NULL
-  AND (output @> ANY($2::jsonb[]) OR input @> ANY($2::jsonb[]))
+SELECT input, output FROM (
+  SELECT input, output, created_at FROM responses
+   WHERE owner_hash = $1 AND store AND deleted_at IS NULL AND status IN ('completed', 'incomplete')
+   ORDER BY created_at DESC LIMIT ${ITEMS_LOOKBACK}) recent
+WHERE output @> ANY($2::jsonb[]) OR input @> ANY($2::jsonb[])
 ORDER BY created_at DESC
 LIMIT 100`;
 
 function asItems(value: unknown): ConversationItem[] {
   return Array.isArray(value) ? (value as ConversationItem[]) : [];
-}
-
-/** Text PostgreSQL accepts: no NUL, no lone surrogate (U+FFFD in their place). */
-function text(value: string): string {
-  const wellFormed = (value as string & { toWellFormed(): string }).toWellFormed();
-  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
-}
-
-/** JSON PostgreSQL's jsonb accepts: every string value and every key passed through text(). */
-function acceptable(value: unknown): unknown {
-  if (typeof value === 'string') return text(value);
-  if (Array.isArray(value)) return value.map(acceptable);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [text(key), acceptable(entry)]));
-  }
-  return value;
-}
-
-/**
- * JSON text jsonb accepts. JSON.stringify writes NUL and lone surrogates as `\u` escapes, so text
- * without any needs no repair: the common case costs one stringify, not a walk and a copy of the value.
- */
-function jsonText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  const json = JSON.stringify(value);
-  return json.includes('\\u') ? JSON.stringify(acceptable(value)) : json;
 }
 
 function count(value: unknown): number {

@@ -54,12 +54,15 @@ export class TurnRecorder {
     if (this.redis.troubledWithin(RECENT_TROUBLE_MS)) this.writer.flushSoon();
   }
 
-  /** Resolves whether the response may be acknowledged. Never throws. */
+  /**
+   * Resolves whether the response may be acknowledged. Never throws. A turn of a conversation is added
+   * to it last, once the response itself is kept: a failure then leaves no items a retry would repeat.
+   */
   async record(response: StoredResponse): Promise<boolean> {
-    if (!(await this.appendToConversation(response))) {
-      this.recordSpendOnly(storeUnavailableRecord(response));
-      return false;
-    }
+    return (await this.recordResponse(response)) && (await this.appendToConversation(response));
+  }
+
+  private async recordResponse(response: StoredResponse): Promise<boolean> {
     if (!isResolvable(response)) {
       this.recordSpendOnly(response);
       return true;
@@ -95,7 +98,8 @@ export class TurnRecorder {
 
   /**
    * A finished turn of a conversation adds its input and output items to it, in one statement, before
-   * the client sees it finish (PostgreSQL is the conversation's record). Resolves false when that failed.
+   * the client sees it finish (PostgreSQL is the conversation's record). Resolves false when that failed:
+   * the client is told to retry, and the response kept meanwhile is simply never continued.
    */
   private async appendToConversation(response: StoredResponse): Promise<boolean> {
     const conversationId = response.conversationId;

@@ -23,7 +23,11 @@ import {
  * `output_text`, which the SDK computes on the client), plus the fields OpenAI sends that this SDK
  * version does not type yet.
  */
-export type WireResponse = Omit<SdkResponse, 'output_text'> & {
+export type WireResponse = Omit<SdkResponse, 'output_text' | 'usage' | 'user'> & {
+  /** null until the response is finished (as OpenAI sends it; the SDK types it as optional). */
+  usage: SdkUsage | null;
+  /** null when the request set none (idem). */
+  user: string | null;
   store: boolean;
   presence_penalty: number;
   frequency_penalty: number;
@@ -57,6 +61,7 @@ export function toResponseObject(r: StoredResponse): WireResponse {
     output: r.output.map(toOutputItem),
     parallel_tool_calls: params.parallel_tool_calls,
     previous_response_id: r.previousResponseId,
+    prompt: null,
     prompt_cache_key: params.prompt_cache_key ?? null,
     prompt_cache_retention: params.prompt_cache_retention ?? null,
     reasoning: { effort: params.reasoning?.effort ?? null, summary: params.reasoning?.summary ?? null },
@@ -71,8 +76,8 @@ export function toResponseObject(r: StoredResponse): WireResponse {
     top_logprobs: params.top_logprobs ?? 0,
     top_p: params.top_p ?? 1,
     truncation: params.truncation ?? 'disabled',
-    usage: r.status === 'in_progress' ? undefined : toSdkUsage(r.usage),
-    ...(params.user !== null ? { user: params.user } : {}),
+    usage: r.status === 'in_progress' ? null : toSdkUsage(r.usage),
+    user: params.user,
     metadata: r.metadata,
     presence_penalty: params.presence_penalty ?? 0,
     frequency_penalty: params.frequency_penalty ?? 0,
@@ -104,7 +109,14 @@ function toOutputItem(item: ConversationItem): ResponseOutputItem {
         status: item.status ?? 'completed',
         content: item.content.flatMap((part): OutputContent[] => {
           if (part.type === 'output_text')
-            return [{ type: 'output_text' as const, text: part.text, annotations: [], logprobs: part.logprobs ?? [] }];
+            return [
+              {
+                type: 'output_text' as const,
+                text: part.text,
+                annotations: relayedAnnotations(part.annotations),
+                logprobs: part.logprobs ?? [],
+              },
+            ];
           if (part.type === 'refusal') return [part];
           return [];
         }),
@@ -131,6 +143,7 @@ function passedThrough(item: unknown): ResponseOutputItem {
 }
 
 type OutputContent = ResponseOutputMessage['content'][number];
+type OutputText = Extract<OutputContent, { type: 'output_text' }>;
 
 function toSdkFormat(format: TextFormat): ResponseFormatTextConfig {
   if (format.type === 'json_schema') {
@@ -172,6 +185,11 @@ function toSdkTool(tool: Tool): SdkTool {
     };
   }
   return passedThroughTool(tool);
+}
+
+/** Citations a `responses` upstream attached (web and file search), relayed as it sent them. */
+function relayedAnnotations(annotations: unknown[]): OutputText['annotations'] {
+  return annotations as OutputText['annotations'];
 }
 
 /** Hosted tools (`responses` upstreams only) are echoed as the client sent them. */

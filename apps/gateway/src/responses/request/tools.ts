@@ -46,6 +46,13 @@ export function parseToolChoice(value: unknown, param: string, tools: Tool[]): T
     }
     return { type: 'function', name: value.name };
   }
+  if (isObject(value) && value.type === 'allowed_tools') {
+    if (value.mode !== 'auto' && value.mode !== 'required') {
+      invalid(`Invalid '${param}.mode': expected auto or required.`, `${param}.mode`);
+    }
+    if (!Array.isArray(value.tools)) invalid(`Invalid '${param}.tools': expected an array.`, `${param}.tools`);
+    return { ...value, type: 'allowed_tools' };
+  }
   if (isObject(value) && typeof value.type === 'string' && tools.some((tool) => tool.type === value.type)) {
     return { ...value, type: value.type };
   }

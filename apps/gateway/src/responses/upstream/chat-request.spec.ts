@@ -114,4 +114,56 @@ describe('toChatRequest', () => {
       ],
     });
   });
+
+  it('puts images tools returned after the whole run of tool messages, never between them', () => {
+    const call = (id: string): ConversationItem => ({
+      id,
+      type: 'function_call',
+      call_id: id,
+      name: 'f',
+      arguments: '{}',
+    });
+    const request = toChatRequest(
+      'm',
+      null,
+      [
+        user('go'),
+        call('c1'),
+        call('c2'),
+        {
+          id: 'o1',
+          type: 'function_call_output',
+          call_id: 'c1',
+          output: [{ type: 'input_image', image_url: 'https://x/1.png', detail: 'auto' }],
+        },
+        { id: 'o2', type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'two' }] },
+      ],
+      params,
+      false,
+    );
+    expect(request.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'tool', 'user']);
+    expect(request.messages[2]).toEqual({ role: 'tool', tool_call_id: 'c1', content: '' });
+    expect(request.messages[4]).toEqual({
+      role: 'user',
+      content: [{ type: 'image_url', image_url: { url: 'https://x/1.png', detail: 'auto' } }],
+    });
+  });
+
+  it('maps an allowed_tools choice to its Chat Completions form', () => {
+    const request = toChatRequest(
+      'm',
+      null,
+      [user('q')],
+      {
+        ...params,
+        tools: [{ type: 'function', name: 'f' }],
+        tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'f' }] },
+      },
+      false,
+    );
+    expect(request.tool_choice).toEqual({
+      type: 'allowed_tools',
+      allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'f' } }] },
+    });
+  });
 });

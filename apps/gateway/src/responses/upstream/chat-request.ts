@@ -1,4 +1,11 @@
-import { ContentPart, ConversationItem, isFunctionTool, ResponseParams, ToolOutputPart } from '@app/session-store';
+import {
+  ContentPart,
+  ConversationItem,
+  isFunctionTool,
+  ResponseParams,
+  ToolChoice,
+  ToolOutputPart,
+} from '@app/session-store';
 import { ChatContentPart, ChatMessage, ChatRequest } from './chat-types';
 
 /**
@@ -15,7 +22,13 @@ export function toChatRequest(
   stream: boolean,
 ): ChatRequest {
   const messages: ChatMessage[] = instructions ? [{ role: 'system', content: instructions }] : [];
+  // Images and files tools returned wait until the run of tool messages ends (nothing may come between them).
+  let toolMedia: ChatContentPart[] = [];
   for (const item of conversation) {
+    if (item.type !== 'function_call_output' && toolMedia.length > 0) {
+      messages.push({ role: 'user', content: toolMedia });
+      toolMedia = [];
+    }
     if (item.type === 'message') {
       if (item.role === 'assistant') {
         messages.push({ role: 'assistant', content: plainText(item.content) });
@@ -32,10 +45,13 @@ export function toChatRequest(
       if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
     } else if (item.type === 'function_call_output') {
-      messages.push(...toolOutputMessages(item.call_id, item.output));
+      const { message, media } = toolOutput(item.call_id, item.output);
+      messages.push(message);
+      toolMedia.push(...media);
     }
     // Reasoning items have no Chat Completions form: the upstream reasons afresh.
   }
+  if (toolMedia.length > 0) messages.push({ role: 'user', content: toolMedia });
 
   const request: ChatRequest = { model, messages };
   if (stream) {
@@ -58,9 +74,7 @@ export function toChatRequest(
         ...(tool.strict !== null && tool.strict !== undefined ? { strict: tool.strict } : {}),
       },
     }));
-    const choice = params.tool_choice;
-    request.tool_choice =
-      typeof choice === 'string' ? choice : { type: 'function', function: { name: String(choice.name) } };
+    request.tool_choice = chatToolChoice(params.tool_choice);
     request.parallel_tool_calls = params.parallel_tool_calls;
   }
   const format = params.text.format;
@@ -95,6 +109,22 @@ function samplingFields(params: ResponseParams): Partial<ChatRequest> {
   return fields;
 }
 
+/** Chat Completions' form of a tool choice: a name becomes `function.name`; an allowed list keeps its mode. */
+function chatToolChoice(choice: ToolChoice): ChatRequest['tool_choice'] {
+  if (typeof choice === 'string') return choice;
+  if (choice.type === 'allowed_tools') {
+    const listed = Array.isArray(choice.tools) ? (choice.tools as Array<{ name?: unknown }>) : [];
+    return {
+      type: 'allowed_tools',
+      allowed_tools: {
+        mode: choice.mode === 'required' ? 'required' : 'auto',
+        tools: listed.map((tool) => ({ type: 'function', function: { name: String(tool.name) } })),
+      },
+    };
+  }
+  return { type: 'function', function: { name: String(choice.name) } };
+}
+
 function plainText(parts: ContentPart[]): string {
   return parts.map((part) => ('text' in part ? part.text : part.type === 'refusal' ? part.refusal : '')).join('');
 }
@@ -127,16 +157,20 @@ function filePart(part: Extract<ContentPart, { type: 'input_file' }>): ChatConte
 }
 
 /**
- * A tool message holds text only: the text parts go there; images and files the tool returned follow
- * in a user message, so the model still sees them.
+ * A tool message holds text only: the text parts go there (an empty string when there are none); the
+ * images and files the tool returned follow the run of tool messages in a user message.
  */
-function toolOutputMessages(callId: string, output: string | ToolOutputPart[]): ChatMessage[] {
-  if (typeof output === 'string') return [{ role: 'tool', tool_call_id: callId, content: output }];
+function toolOutput(
+  callId: string,
+  output: string | ToolOutputPart[],
+): { message: ChatMessage; media: ChatContentPart[] } {
+  if (typeof output === 'string')
+    return { message: { role: 'tool', tool_call_id: callId, content: output }, media: [] };
   const text = output.flatMap((part) =>
     part.type === 'input_text' ? [{ type: 'text' as const, text: part.text }] : [],
   );
-  const media = output.filter((part) => part.type !== 'input_text');
-  const messages: ChatMessage[] = [{ role: 'tool', tool_call_id: callId, content: text }];
-  if (media.length > 0) messages.push({ role: 'user', content: chatParts(media) });
-  return messages;
+  return {
+    message: { role: 'tool', tool_call_id: callId, content: text.length > 0 ? text : '' },
+    media: chatParts(output.filter((part) => part.type !== 'input_text')),
+  };
 }

@@ -27,7 +27,15 @@ export interface ChatRequest {
     type: 'function';
     function: { name: string; description?: string; parameters?: unknown; strict?: boolean };
   }>;
-  tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+  tool_choice?:
+    | 'none'
+    | 'auto'
+    | 'required'
+    | { type: 'function'; function: { name: string } }
+    | {
+        type: 'allowed_tools';
+        allowed_tools: { mode: 'auto' | 'required'; tools: Array<{ type: 'function'; function: { name: string } }> };
+      };
   parallel_tool_calls?: boolean;
   user?: string;
   response_format?: unknown;

@@ -100,7 +100,7 @@ function statelessRequest(turn: UpstreamTurn, stream: boolean) {
   const { params } = turn;
   return {
     model: turn.model,
-    input: turn.conversation.map(withoutIds),
+    input: turn.conversation.filter(isSendable).map(withoutIds),
     ...(turn.instructions !== null ? { instructions: turn.instructions } : {}),
     store: false,
     stream,
@@ -134,6 +134,14 @@ function passedThrough(params: UpstreamTurn['params']): Record<string, unknown> 
   }
   if (params.include && params.include.length > 0) fields.include = params.include;
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined));
+}
+
+/**
+ * A `store: false` upstream refuses reasoning items it cannot rebuild: only those carrying their
+ * `encrypted_content` (asked for with `include: ["reasoning.encrypted_content"]`) go back to it.
+ */
+function isSendable(item: ConversationItem): boolean {
+  return item.type !== 'reasoning' || Boolean(item.encrypted_content);
 }
 
 /**
