@@ -171,8 +171,8 @@ export class ResponseCache {
   }
 
   /**
-   * Items of this owner's cached responses by id (input or output items), in one round trip per
-   * session tag the ids carry; ids Redis cannot place are left out of the map.
+   * Items of this owner's cached responses by id (input or output items), in one round trip for all
+   * the session tags the ids carry; ids Redis cannot place are left out of the map.
    */
   async items(ids: string[], ownerHash: string): Promise<RedisOutcome<Map<string, ConversationItem>>> {
     const found = new Map<string, ConversationItem>();
@@ -181,17 +181,20 @@ export class ResponseCache {
       const tag = tagOfItemId(id);
       if (tag !== undefined) byTag.set(tag, [...(byTag.get(tag) ?? []), id]);
     }
-    for (const [tag, wanted] of byTag) {
-      const outcome = await this.redis.attempt('items', (client) =>
+    // Issued in the same tick: one round trip whatever the number of tags (auto-pipelining).
+    const lookups = [...byTag].map(([tag, wanted]) =>
+      this.redis.attempt('items', (client) =>
         client.rscItems(this.keys.items(tag), this.keys.responsePrefix(tag), ownerHash, this.ttlSeconds, ...wanted),
-      );
+      ),
+    );
+    for (const outcome of await Promise.all(lookups)) {
       if (!outcome.ok) return outcome;
       const [, histories] = outcome.value;
       for (const json of histories) {
         const parsed = JSON.parse(json) as ConversationItem[] | StoredResponse;
         const items = Array.isArray(parsed) ? parsed : historyItems(parsed);
         for (const item of items) {
-          for (const id of referencesTo(item)) if (wanted.includes(id)) found.set(id, item);
+          for (const id of referencesTo(item)) if (ids.includes(id)) found.set(id, item);
         }
       }
     }
