@@ -291,4 +291,28 @@ describe('UPSTREAM_API=responses: fields and hosted tools pass through', () => {
       encrypted_content: 'opaque',
     });
   });
+
+  it('gives the upstream’s output items ids of ours (the same in every event), so item_reference finds them in Redis', async () => {
+    const client = bed.client();
+    const stream = await client.responses.create({ model: 'mock-gpt', input: 'stream ids', stream: true });
+    const named = new Set<string>();
+    let final: string[] = [];
+    for await (const event of stream) {
+      if ('item_id' in event) named.add(event.item_id);
+      if (event.type === 'response.output_item.added' && event.item.id) named.add(event.item.id);
+      if (event.type === 'response.completed') final = event.response.output.map((item) => item.id ?? '');
+    }
+    expect([...named]).toEqual(final);
+    const [answer] = final;
+    const created = await client.responses.create({
+      model: 'mock-gpt',
+      input: [
+        { role: 'user', content: 'stream ids' },
+        { type: 'item_reference', id: answer ?? '' },
+        { role: 'user', content: 'next' },
+      ],
+    });
+    expect(created.output_text).toMatch(/^Turn 2:/);
+    expect(await bed.redis.hget(`${bed.prefix}:{${answer?.slice(4, 20)}}:i`, answer ?? '')).toMatch(/^resp_/);
+  });
 });

@@ -54,7 +54,8 @@ export function isConversationId(id: string): boolean {
   return /^conv_[0-9a-f]{48}$/.test(id);
 }
 
-export type ItemPrefix = 'msg' | 'fc' | 'fco' | 'rs';
+/** Our own kinds; items relayed from a `responses` upstream keep the prefix of their kind (`ws`, `fs`, …). */
+export type ItemPrefix = 'msg' | 'fc' | 'fco' | 'rs' | (string & {});
 
 /**
  * An item id: `<prefix>_<48 hex>`. Items a response produces carry its session's tag in front

@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { ConversationItem, EMPTY_USAGE, ResponseUsage, StoredResponse, usageFrom } from '@app/session-store';
 import { toResponseObject } from '../response-object';
 import { serviceTierOf } from './chat-result';
+import { UpstreamItemIds } from './item-ids';
 import { isTerminal, StreamEvent } from '../stream-events';
 import { TurnEvent } from '../turn';
 import { TurnResult } from './chat-result';
@@ -36,7 +37,7 @@ export class ResponsesUpstream implements UpstreamAdapter {
       signal,
       turn.timing,
     );
-    return resultOf(await call.json<UpstreamResponse>());
+    return resultOf(await call.json<UpstreamResponse>(), new UpstreamItemIds(turn.itemTag));
   }
 
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
@@ -47,6 +48,7 @@ export class ResponsesUpstream implements UpstreamAdapter {
       signal,
       turn.timing,
     );
+    const ids = new UpstreamItemIds(turn.itemTag);
     return new Observable<TurnEvent>((subscriber) => {
       let sequence = 0;
       const relay = (event: StreamEvent, final?: StoredResponse) =>
@@ -64,13 +66,13 @@ export class ResponsesUpstream implements UpstreamAdapter {
             if (data === '[DONE]') break;
             const event = JSON.parse(data) as StreamEvent & { response?: UpstreamResponse };
             if (!event.response) {
-              relay(event);
+              relay(ids.event(event));
               continue;
             }
             // Our id, chain and settings on every Response object; the upstream's answer inside.
             const merged: StoredResponse = {
               ...draft,
-              ...resultOf(event.response),
+              ...resultOf(event.response, ids),
               status: event.response.status ?? 'in_progress',
             };
             if (isTerminal(event)) {
@@ -166,10 +168,10 @@ function usageOf(usage: Partial<ResponseUsage> | null | undefined): ResponseUsag
   });
 }
 
-function resultOf(response: UpstreamResponse): TurnResult {
+function resultOf(response: UpstreamResponse, ids: UpstreamItemIds): TurnResult {
   const status = response.status ?? 'completed';
   return {
-    output: response.output ?? [],
+    output: (response.output ?? []).map((item) => ids.item(item)),
     usage: usageOf(response.usage),
     status: status === 'in_progress' ? 'completed' : status,
     incompleteDetails: response.incomplete_details ?? null,
