@@ -99,12 +99,12 @@ describe('health endpoints', () => {
     },
   );
 
-  it('answers unknown routes with 404 in the OpenAI error envelope', async () => {
+  it('answers unknown routes with 404 in the OpenAI error envelope (other /v1 routes go to the upstream)', async () => {
     gateway = await startGateway();
-    expect(await getJson(`${gateway.url}/v1/nope`)).toEqual({
+    expect(await getJson(`${gateway.url}/nope`)).toEqual({
       status: 404,
       body: {
-        error: { message: 'Cannot GET /v1/nope', type: 'invalid_request_error', param: null, code: 'not_found' },
+        error: { message: 'Cannot GET /nope', type: 'invalid_request_error', param: null, code: 'not_found' },
       },
     });
   });

@@ -58,6 +58,8 @@ export class AppConfig {
   readonly shutdownDelayMs: number;
   /** Then: how long requests and streams in flight may run before they are cut. */
   readonly shutdownGraceMs: number;
+  /** Other `/v1/*` requests (chat completions, embeddings, models, …) are proxied to the upstream unchanged. */
+  readonly passthrough: boolean;
   /** Required (as a bearer token) by the /cache ops endpoints when set. */
   readonly adminApiKey?: string;
   readonly logLevel: LogLevel;
@@ -88,6 +90,7 @@ export class AppConfig {
     this.bodyLimitBytes = integerFrom(env, 'BODY_LIMIT_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
     this.shutdownDelayMs = integerFrom(env, 'SHUTDOWN_DELAY_MS', 5_000, 0, 600_000);
     this.shutdownGraceMs = integerFrom(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 3_600_000);
+    this.passthrough = booleanFrom(env, 'PASSTHROUGH') ?? true;
     this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
   }
