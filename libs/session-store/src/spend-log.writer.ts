@@ -80,6 +80,16 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     private readonly telemetry: Telemetry,
     private readonly journal: ResponseJournal,
   ) {
+    telemetry.gaugeFrom(
+      'rsc_spend_log_oldest_pending_seconds',
+      'Age of the oldest row waiting for PostgreSQL (0 when none): the writer lag',
+      () => (this.queue[0] ? (Date.now() - this.queue[0].response.createdAt) / 1000 : 0),
+    );
+    telemetry.gaugeFrom(
+      'rsc_journal_pending_entries',
+      "Rows this replica's durable journal holds for PostgreSQL (unwritten, acknowledged)",
+      () => this.queue.reduce((count, row) => count + (row.journalId === null ? 0 : 1), 0),
+    );
     // Its last flush needs PostgreSQL and Redis (journal deletions): both wait for it before closing.
     repository.drainBeforeDisconnect(() => this.onApplicationShutdown());
     journal.drainBeforeQuit(() => this.onApplicationShutdown());

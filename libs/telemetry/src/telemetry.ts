@@ -88,6 +88,18 @@ export class Telemetry {
     collectDefaultMetrics({ register: this.registry, prefix: 'rsc_' });
   }
 
+  /** A gauge read at scrape time from the state its owner keeps (readiness, queue age, …). */
+  gaugeFrom(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   recordRedis(operation: string, seconds: number, failure?: 'timeout' | 'error'): void {
     this.redisDuration.observe({ operation }, seconds);
     this.redisLatency.record(seconds * 1000);

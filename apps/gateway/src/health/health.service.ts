@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DatabaseCheck, PrismaService } from '@app/database';
 import { RedisHealthProbe, RedisService } from '@app/redis';
+import { Telemetry } from '@app/telemetry';
 import { SpendLogWriter } from '@app/session-store';
 import { roundMs } from '../common/round-ms';
 import { DrainState } from '../lifecycle/drain-state';
@@ -47,7 +48,22 @@ export class HealthService implements OnModuleInit, OnApplicationShutdown {
     private readonly redisProbe: RedisHealthProbe,
     private readonly writer: SpendLogWriter,
     private readonly drain: DrainState,
-  ) {}
+    telemetry: Telemetry,
+  ) {
+    // For dashboards and alerts: what readiness says, as numbers read at scrape time.
+    const level = { ok: 2, degraded: 1, down: 0, draining: 0 };
+    telemetry.gaugeFrom(
+      'rsc_readiness',
+      'Readiness: 2 ok, 1 degraded (still serving), 0 down or draining (/health/ready answers 503)',
+      () => level[this.readiness().status],
+    );
+    telemetry.gaugeFrom('rsc_redis_up', '1 when the Redis probe (write, read, scripted delete) passes', () =>
+      this.redisState().status === 'up' ? 1 : 0,
+    );
+    telemetry.gaugeFrom('rsc_postgres_up', '1 when PostgreSQL answers its background check', () =>
+      this.database.ok ? 1 : 0,
+    );
+  }
 
   async onModuleInit(): Promise<void> {
     this.timer = setInterval(() => void this.checkDatabase(), DATABASE_CHECK_INTERVAL_MS);
