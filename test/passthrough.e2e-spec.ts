@@ -87,4 +87,29 @@ describe('the other /v1 routes, passed through to the upstream', () => {
       await off.close();
     }
   });
+
+  it('with a shared UPSTREAM_API_KEY passes stateless endpoints only, with that key, and keeps our request id', async () => {
+    const shared = await startGateway({ UPSTREAM_BASE_URL: bed.mock.baseUrl, UPSTREAM_API_KEY: 'sk-service' });
+    try {
+      const headers = {
+        authorization: 'Bearer sk-tenant',
+        'content-type': 'application/json',
+        'x-request-id': 'mine-1',
+      };
+      const files = await fetch(`${shared.url}/v1/files`, { headers });
+      expect(files.status).toBe(404);
+      const chat = await fetch(`${shared.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'shared' }] }),
+      });
+      expect(chat.status).toBe(200);
+      expect(chat.headers.get('x-request-id')).toBe('mine-1');
+      expect((await bed.upstreamRequests()).at(-1)).toMatchObject({ authorization: 'Bearer sk-service' });
+      const escape = await fetch(`${shared.url}/v1/..%2fadmin`, { headers });
+      expect(escape.status).toBe(400);
+    } finally {
+      await shared.close();
+    }
+  });
 });

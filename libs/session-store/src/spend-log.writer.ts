@@ -36,6 +36,8 @@ interface QueuedRow {
   response: StoredResponse;
   bytes: number;
   journalId: string | null;
+  /** When it was queued (Unix ms): the writer's lag is measured from here. */
+  queuedAt: number;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -83,7 +85,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
     telemetry.gaugeFrom(
       'rsc_spend_log_oldest_pending_seconds',
       'Age of the oldest row waiting for PostgreSQL (0 when none): the writer lag',
-      () => (this.queue[0] ? (Date.now() - this.queue[0].response.createdAt) / 1000 : 0),
+      () => (this.queue[0] ? (Date.now() - this.queue[0].queuedAt) / 1000 : 0),
     );
     telemetry.gaugeFrom(
       'rsc_journal_pending_entries',
@@ -144,7 +146,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       this.dropLog.warn(`Spend-log queue is at twice its bound: row ${response.id} (${response.status}) is dropped`);
       return false;
     }
-    const queued: QueuedRow = { response, bytes, journalId: options.journalId ?? null };
+    const queued: QueuedRow = { response, bytes, journalId: options.journalId ?? null, queuedAt: Date.now() };
     this.queue.push(queued);
     this.pendingBytes += bytes;
     this.unwritten.set(response.id, queued);
