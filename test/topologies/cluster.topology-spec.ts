@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dataNodeAclRules } from '@app/redis';
 import { Cluster } from 'ioredis';
 import { Replica, sharedEnv, startReplica } from '../faults/support/replica';
 import { ConversationLoad } from '../faults/support/turns';
@@ -7,6 +6,7 @@ import { RunningMockLlm, startMockLlm } from '../support/mock-llm';
 import { eventually } from '../support/eventually';
 import { runInspect } from '../support/inspect';
 import { RedisClusterUnderTest } from './support/redis-cluster';
+import { aclLogs, createServiceUser, SERVICE_USER } from './support/service-user';
 import { PacedConversations } from './support/paced-conversations';
 import { getJson, keysOn, postJson } from './support/ops';
 
@@ -26,22 +26,13 @@ describe('Redis Cluster (3 masters with replicas)', () => {
     env = sharedEnv({
       REDIS_URL: '',
       REDIS_CLUSTER_NODES: cluster.seeds,
-      REDIS_USERNAME: 'sessions',
-      REDIS_PASSWORD: 'acl-secret',
+      ...SERVICE_USER,
       UPSTREAM_BASE_URL: mock.baseUrl,
       // Counts below are exact: nothing may expire while the suite runs on a slow machine.
       SESSION_TTL_SECONDS: '600',
     });
     // The service's user has exactly the permissions the README lists, on every node (a replica may be promoted).
-    const rules = dataNodeAclRules(env.REDIS_KEY_PREFIX ?? '', 'cluster').split(' ');
-    for (const port of cluster.ports) {
-      const node = cluster.node(port);
-      try {
-        await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
-      } finally {
-        node.disconnect();
-      }
-    }
+    await createServiceUser(cluster.ports, (port) => cluster.node(port), env.REDIS_KEY_PREFIX ?? '', 'cluster');
     replicas.push(await startReplica(env), await startReplica(env));
   });
   afterAll(async () => {
@@ -141,14 +132,8 @@ describe('Redis Cluster (3 masters with replicas)', () => {
   });
 
   it('never needed a command beyond the documented ACL rules (ACL LOG is empty on every live master)', async () => {
-    for (const port of await cluster.masterPorts()) {
-      const node = cluster.node(port);
-      try {
-        expect(await node.acl('LOG')).toEqual([]);
-      } finally {
-        node.disconnect();
-      }
-    }
+    const masters = await cluster.masterPorts();
+    expect(await aclLogs(masters, (port) => cluster.node(port))).toEqual(masters.map(() => []));
   });
 
   it('says degraded while the cluster cannot serve (2 of 3 masters gone), and every turn still succeeds without the cache', async () => {

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dataNodeAclRules } from '@app/redis';
 import { Replica, sharedEnv, startReplica } from '../faults/support/replica';
 import { ConversationLoad } from '../faults/support/turns';
 import { eventually } from '../support/eventually';
@@ -7,6 +6,7 @@ import { RunningMockLlm, startMockLlm } from '../support/mock-llm';
 import { getJson, keysOn } from './support/ops';
 import { PacedConversations } from './support/paced-conversations';
 import { RedisSentinelGroupUnderTest } from './support/redis-sentinel';
+import { aclLogs, createServiceUser, SERVICE_USER } from './support/service-user';
 
 /**
  * A Sentinel group (1 master, 1 replica, 3 sentinels) and two replicas of the service that know only
@@ -25,21 +25,12 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       REDIS_URL: '',
       REDIS_SENTINELS: group.sentinels,
       REDIS_SENTINEL_MASTER: 'sessions',
-      REDIS_USERNAME: 'sessions',
-      REDIS_PASSWORD: 'acl-secret',
+      ...SERVICE_USER,
       UPSTREAM_BASE_URL: mock.baseUrl,
       SESSION_TTL_SECONDS: '600',
     });
     // The service's user has exactly the permissions the README lists, on both data nodes.
-    const rules = dataNodeAclRules(env.REDIS_KEY_PREFIX ?? '', 'sentinel').split(' ');
-    for (const port of group.dataPorts) {
-      const node = group.node(port);
-      try {
-        await node.acl('SETUSER', 'sessions', 'on', '>acl-secret', ...rules);
-      } finally {
-        node.disconnect();
-      }
-    }
+    await createServiceUser(group.dataPorts, (port) => group.node(port), env.REDIS_KEY_PREFIX ?? '', 'sentinel');
     replicas.push(await startReplica(env), await startReplica(env));
   });
   afterAll(async () => {
@@ -97,13 +88,6 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   });
 
   it('never needed a command beyond the documented ACL rules (ACL LOG is empty on both data nodes)', async () => {
-    for (const port of group.dataPorts) {
-      const node = group.node(port);
-      try {
-        expect(await node.acl('LOG')).toEqual([]);
-      } finally {
-        node.disconnect();
-      }
-    }
+    expect(await aclLogs(group.dataPorts, (port) => group.node(port))).toEqual([[], []]);
   });
 });

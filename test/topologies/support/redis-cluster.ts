@@ -1,13 +1,10 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { freePort } from '../../support/redis-server';
+import { distinctFreePorts, infoField, query, RedisProcess, waitFor } from './redis-process';
 
 const TOTAL_SLOTS = 16384;
 /** Slow shared machines: starting, gossip and failover can take many seconds there. */
@@ -38,7 +35,7 @@ export class RedisClusterUnderTest {
 
   private constructor(
     private readonly dir: string,
-    private readonly nodes: ClusterNode[],
+    private readonly nodes: RedisProcess[],
   ) {}
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisClusterUnderTest> {
@@ -49,7 +46,7 @@ export class RedisClusterUnderTest {
     const count = masters * (1 + replicasPerMaster);
     // Bus ports are explicit (cluster-port): port + 10000 may be above 65535 for ephemeral ports.
     const ports = await distinctFreePorts(count * 2);
-    const nodes: ClusterNode[] = [];
+    const nodes: RedisProcess[] = [];
     const cluster = new RedisClusterUnderTest(dir, nodes);
     try {
       for (let index = 0; index < count; index += 1) {
@@ -57,7 +54,8 @@ export class RedisClusterUnderTest {
         const nodeDir = join(dir, String(port));
         await mkdir(nodeDir);
         nodes.push(
-          new ClusterNode(port, nodeDir, [
+          new RedisProcess(port, nodeDir, [
+            ...RedisProcess.dataArgs(port, nodeDir),
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
@@ -181,96 +179,16 @@ export class RedisClusterUnderTest {
     return this.nodes.filter((node) => node.alive).map((node) => node.port);
   }
 
-  private anyLiveNode(): ClusterNode {
+  private anyLiveNode(): RedisProcess {
     const node = this.nodes.find((candidate) => candidate.alive);
     if (!node) throw new Error('no cluster node is running');
     return node;
   }
 
-  private nodeAt(port: number): ClusterNode {
+  private nodeAt(port: number): RedisProcess {
     const node = this.nodes.find((candidate) => candidate.port === port);
     if (!node) throw new Error(`port ${port} is not a node of this cluster (${this.ports.join(', ')})`);
     return node;
-  }
-}
-
-/** A redis-server process of the cluster, in its own directory, its output in a file there. */
-class ClusterNode {
-  private readonly child: ChildProcess;
-  private spawnError?: Error;
-
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-    extraArgs: string[],
-  ) {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-    // Output to a file, not --logfile: errors in the arguments are written before the log file is opened.
-    const log = openSync(this.logFile, 'a');
-    try {
-      this.child = spawn('redis-server', [...args, ...extraArgs], { stdio: ['ignore', log, log] });
-    } finally {
-      closeSync(log);
-    }
-    this.child.on('error', (error) => (this.spawnError = error));
-  }
-
-  get alive(): boolean {
-    return !this.spawnError && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  private get logFile(): string {
-    return join(this.dir, 'redis.log');
-  }
-
-  async waitUntilAnswering(timeoutMs: number): Promise<void> {
-    await waitFor(`redis-server on port ${this.port} to answer PING`, timeoutMs, async () => {
-      if (!this.alive) throw new GiveUp(`redis-server on port ${this.port} exited: ${await this.describeExit()}`);
-      await query(this.port, (client) => client.ping());
-      return true;
-    });
-  }
-
-  /** SIGKILL, then waits for the exit; nothing to do if the process is gone already. */
-  async kill(): Promise<void> {
-    if (!this.alive) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  private async describeExit(): Promise<string> {
-    const log = await readFile(this.logFile, 'utf8').catch(() => '');
-    const reason = this.spawnError ? String(this.spawnError) : `code ${this.child.exitCode}, ${this.child.signalCode}`;
-    return `${reason}\n${log.split('\n').slice(-20).join('\n')}`;
-  }
-}
-
-/** `count` distinct free ports (freePort() alone may hand out the same port twice). */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-/** A short-lived client that fails fast instead of retrying: a probe, not a connection to keep. */
-async function query<T>(port: number, run: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    enableReadyCheck: false,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 5_000,
-    commandTimeout: 10_000,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await run(client);
-  } finally {
-    client.disconnect();
   }
 }
 
@@ -301,32 +219,4 @@ function isFailed(line: ClusterNodeLine): boolean {
 
 function isServingMaster(line: ClusterNodeLine): boolean {
   return line.flags.includes('master') && !isFailed(line) && line.slots > 0;
-}
-
-function infoField(info: string, field: string): string | undefined {
-  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1].trim();
-}
-
-/** Thrown by a `waitFor` check when waiting longer is pointless (the process died). */
-class GiveUp extends Error {}
-
-/**
- * Polls `check` until it returns true. A string it returns, or an error it throws, says what is
- * still missing; the last one is in the timeout's message. A `GiveUp` ends the wait at once.
- */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<true | string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'not checked yet';
-  for (;;) {
-    try {
-      const result = await check();
-      if (result === true) return;
-      last = result;
-    } catch (error) {
-      if (error instanceof GiveUp) throw error;
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}`);
-    await sleep(200);
-  }
 }

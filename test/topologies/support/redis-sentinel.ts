@@ -1,12 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { freePort } from '../../support/redis-server';
+import { distinctFreePorts, GiveUp, infoField, query, RedisProcess, waitFor } from './redis-process';
 
 /** Slow shared machines: starting, discovery and failover can take many seconds there. */
 const TIMEOUT_MS = 120_000;
@@ -27,8 +23,8 @@ export class RedisSentinelGroupUnderTest {
   private constructor(
     readonly masterName: string,
     private readonly dir: string,
-    private readonly data: ServerProcess[],
-    private readonly sentinelProcesses: ServerProcess[],
+    private readonly data: RedisProcess[],
+    private readonly sentinelProcesses: RedisProcess[],
   ) {}
 
   static async start(options: RedisSentinelGroupOptions = {}): Promise<RedisSentinelGroupUnderTest> {
@@ -36,13 +32,13 @@ export class RedisSentinelGroupUnderTest {
     const downAfterMs = options.downAfterMs ?? 2000;
     const dir = await mkdtemp(join(tmpdir(), 'redis-sentinel-'));
     const [masterPort, replicaPort, ...sentinelPorts] = await distinctFreePorts(5);
-    const data: ServerProcess[] = [];
-    const sentinels: ServerProcess[] = [];
+    const data: RedisProcess[] = [];
+    const sentinels: RedisProcess[] = [];
     const group = new RedisSentinelGroupUnderTest(masterName, dir, data, sentinels);
     try {
-      data.push(await ServerProcess.data(dir, masterPort, []));
-      data.push(await ServerProcess.data(dir, replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]));
-      for (const node of data) await node.waitUntilAnswering();
+      data.push(await dataNode(dir, masterPort, []));
+      data.push(await dataNode(dir, replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]));
+      for (const node of data) await node.waitUntilAnswering(TIMEOUT_MS);
       await waitFor(`replica ${replicaPort} to sync with master ${masterPort}`, TIMEOUT_MS, () =>
         replicationOf(replicaPort, masterPort),
       );
@@ -52,8 +48,8 @@ export class RedisSentinelGroupUnderTest {
         `sentinel failover-timeout ${masterName} 10000`,
         `sentinel parallel-syncs ${masterName} 1`,
       ];
-      for (const port of sentinelPorts) sentinels.push(await ServerProcess.sentinel(dir, port, config));
-      for (const sentinel of sentinels) await sentinel.waitUntilAnswering();
+      for (const port of sentinelPorts) sentinels.push(await sentinelNode(dir, port, config));
+      for (const sentinel of sentinels) await sentinel.waitUntilAnswering(TIMEOUT_MS);
       await group.waitUntilSentinelsKnowEachOther(replicaPort);
       return group;
     } catch (error) {
@@ -162,68 +158,21 @@ export class RedisSentinelGroupUnderTest {
   }
 }
 
-/** A redis-server process (data node or sentinel), in its own directory, its output in a file there. */
-class ServerProcess {
-  private readonly child: ChildProcess;
-  private spawnError?: Error;
+/** A data node in its own directory under `parent`. */
+async function dataNode(parent: string, port: number, extraArgs: string[]): Promise<RedisProcess> {
+  const dir = join(parent, `data-${port}`);
+  await mkdir(dir);
+  return new RedisProcess(port, dir, [...RedisProcess.dataArgs(port, dir), ...extraArgs]);
+}
 
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-    args: string[],
-  ) {
-    // Output to a file, not logfile: errors in the configuration are written before a log file is opened.
-    const log = openSync(join(dir, 'redis.log'), 'a');
-    try {
-      this.child = spawn('redis-server', args, { stdio: ['ignore', log, log] });
-    } finally {
-      closeSync(log);
-    }
-    this.child.on('error', (error) => (this.spawnError = error));
-  }
-
-  static async data(parent: string, port: number, extraArgs: string[]): Promise<ServerProcess> {
-    const dir = join(parent, `data-${port}`);
-    await mkdir(dir);
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-    return new ServerProcess(port, dir, [...args, ...extraArgs]);
-  }
-
-  /** Sentinels rewrite their config file (what they learn, failovers), so each has its own. */
-  static async sentinel(parent: string, port: number, directives: string[]): Promise<ServerProcess> {
-    const dir = join(parent, `sentinel-${port}`);
-    await mkdir(dir);
-    const file = join(dir, 'sentinel.conf');
-    const head = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`];
-    await writeFile(file, [...head, ...directives, ''].join('\n'));
-    return new ServerProcess(port, dir, [file, '--sentinel']);
-  }
-
-  get alive(): boolean {
-    return !this.spawnError && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async waitUntilAnswering(): Promise<void> {
-    await waitFor(`redis-server on port ${this.port} to answer PING`, TIMEOUT_MS, async () => {
-      if (!this.alive) throw new GiveUp(`redis-server on port ${this.port} exited: ${await this.describeExit()}`);
-      await query(this.port, (client) => client.ping());
-      return true;
-    });
-  }
-
-  /** SIGKILL, then waits for the exit; nothing to do if the process is gone already. */
-  async kill(): Promise<void> {
-    if (!this.alive) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  private async describeExit(): Promise<string> {
-    const log = await readFile(join(this.dir, 'redis.log'), 'utf8').catch(() => '');
-    const reason = this.spawnError ? String(this.spawnError) : `code ${this.child.exitCode}, ${this.child.signalCode}`;
-    return `${reason}\n${log.split('\n').slice(-20).join('\n')}`;
-  }
+/** Sentinels rewrite their config file (what they learn, failovers), so each has its own. */
+async function sentinelNode(parent: string, port: number, directives: string[]): Promise<RedisProcess> {
+  const dir = join(parent, `sentinel-${port}`);
+  await mkdir(dir);
+  const file = join(dir, 'sentinel.conf');
+  const head = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`];
+  await writeFile(file, [...head, ...directives, ''].join('\n'));
+  return new RedisProcess(port, dir, [file, '--sentinel']);
 }
 
 /** true once the node on `port` is a replica of `masterPort` with its link up, else what it is. */
@@ -234,34 +183,6 @@ async function replicationOf(port: number, masterPort: number): Promise<true | s
   const link = infoField(info, 'master_link_status');
   if (role === 'slave' && master === String(masterPort) && link === 'up') return true;
   return `${port} says role:${role ?? '?'} master_port:${master ?? '-'} master_link_status:${link ?? '-'}`;
-}
-
-/** `count` distinct free ports (freePort() alone may hand out the same port twice). */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-/** A short-lived client that fails fast instead of retrying: a probe, not a connection to keep. */
-async function query<T>(port: number, run: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    enableReadyCheck: false,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 5_000,
-    commandTimeout: 10_000,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await run(client);
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** A Sentinel reply of the form [key, value, key, value, ...] as an object. */
@@ -275,32 +196,4 @@ function toRecord(reply: unknown): Record<string, string> {
 function toRecords(reply: unknown): Record<string, string>[] {
   if (!Array.isArray(reply)) throw new Error(`unexpected sentinel reply: ${String(reply)}`);
   return reply.map(toRecord);
-}
-
-function infoField(info: string, field: string): string | undefined {
-  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1].trim();
-}
-
-/** Thrown by a `waitFor` check when waiting longer is pointless (a process died, a command was refused). */
-class GiveUp extends Error {}
-
-/**
- * Polls `check` until it returns true. A string it returns, or an error it throws, says what is
- * still missing; the last one is in the timeout's message. A `GiveUp` ends the wait at once.
- */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<true | string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'not checked yet';
-  for (;;) {
-    try {
-      const result = await check();
-      if (result === true) return;
-      last = result;
-    } catch (error) {
-      if (error instanceof GiveUp) throw error;
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}`);
-    await sleep(200);
-  }
 }
