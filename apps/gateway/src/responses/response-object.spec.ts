@@ -1,4 +1,5 @@
-import { ConversationItem, DEFAULT_RESPONSE_PARAMS, EMPTY_USAGE, StoredResponse } from '@app/session-store';
+import { ConversationItem, DEFAULT_RESPONSE_PARAMS } from '@app/session-store';
+import { storedResponse } from '../../../../test/support/records';
 import { wireResponseProblems } from '../../../../test/support/wire-response';
 import { inputItemsPage, toResponseObject, WireResponse } from './response-object';
 
@@ -37,27 +38,12 @@ describe('inputItemsPage', () => {
 });
 
 describe('toResponseObject', () => {
-  const stored: StoredResponse = {
+  const stored = storedResponse({
     id: `resp_${'a'.repeat(48)}`,
-    sessionId: 's',
-    previousResponseId: null,
-    ownerHash: 'o',
-    model: 'm',
-    store: true,
-    input: [],
-    instructions: null,
-    output: [],
     params: { ...DEFAULT_RESPONSE_PARAMS, service_tier: 'auto' },
-    metadata: {},
-    status: 'completed',
-    error: null,
-    incompleteDetails: null,
-    usage: EMPTY_USAGE,
-    historySource: 'none',
     createdAt: 1_700_000_000_000,
     completedAt: 1_700_000_001_000,
-    deletedAt: null,
-  };
+  });
 
   it('renders every wire field (typed as the openai package types a Response), with OpenAI defaults', () => {
     const rendered: WireResponse = toResponseObject(stored);
