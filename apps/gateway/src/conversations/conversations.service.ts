@@ -9,6 +9,7 @@ import {
   StoredConversation,
 } from '@app/session-store';
 import { ApiError } from '../common/api-error';
+import { durably } from '../common/durably';
 import { shownId } from '../common/shown-id';
 import { parseMetadata } from '../responses/create-response.request';
 import { ItemReferences } from '../responses/item-references';
@@ -40,12 +41,14 @@ export class ConversationsService {
       metadata: optional(fields, 'metadata', parseMetadata) ?? {},
       createdAt: Date.now(),
     };
-    await durably(() => this.repository.create(conversation, items));
+    await durably(() => this.repository.create(conversation, items), 'conversation');
     return conversation;
   }
 
   async find(id: string, ownerHash: string): Promise<StoredConversation> {
-    const found = isConversationId(id) ? await durably(() => this.repository.find(id, ownerHash)) : null;
+    const found = isConversationId(id)
+      ? await durably(() => this.repository.find(id, ownerHash), 'conversation')
+      : null;
     if (!found) throw notFound(id);
     return found;
   }
@@ -54,19 +57,19 @@ export class ConversationsService {
     if (!isObject(body) || body.metadata === undefined) invalid("Missing required parameter: 'metadata'.", 'metadata');
     const metadata = optional(body, 'metadata', parseMetadata) ?? {};
     await this.find(id, ownerHash);
-    const updated = await durably(() => this.repository.updateMetadata(id, ownerHash, metadata));
+    const updated = await durably(() => this.repository.updateMetadata(id, ownerHash, metadata), 'conversation');
     if (!updated) throw notFound(id);
     return updated;
   }
 
   async delete(id: string, ownerHash: string): Promise<void> {
     await this.find(id, ownerHash);
-    if (!(await durably(() => this.repository.delete(id, ownerHash)))) throw notFound(id);
+    if (!(await durably(() => this.repository.delete(id, ownerHash), 'conversation'))) throw notFound(id);
   }
 
   async list(id: string, page: ItemsPage, ownerHash: string) {
     await this.find(id, ownerHash);
-    const found = await durably(() => this.repository.page(id, page));
+    const found = await durably(() => this.repository.page(id, page), 'conversation');
     const data = found?.items ?? [];
     return listOf(data, found?.hasMore ?? false);
   }
@@ -74,20 +77,20 @@ export class ConversationsService {
   async add(id: string, body: unknown, ownerHash: string) {
     await this.find(id, ownerHash);
     const items = await this.items(isObject(body) ? body.items : undefined, 'items', ownerHash, true);
-    if (!(await durably(() => this.repository.append(id, ownerHash, items)))) throw notFound(id);
+    if (!(await durably(() => this.repository.append(id, ownerHash, items), 'conversation'))) throw notFound(id);
     return listOf(items, false);
   }
 
   async item(id: string, itemId: string, ownerHash: string): Promise<ConversationItem> {
     await this.find(id, ownerHash);
-    const item = await durably(() => this.repository.item(id, itemId));
+    const item = await durably(() => this.repository.item(id, itemId), 'conversation');
     if (!item) throw itemNotFound(itemId);
     return item;
   }
 
   async deleteItem(id: string, itemId: string, ownerHash: string): Promise<StoredConversation> {
     const conversation = await this.find(id, ownerHash);
-    if (!(await durably(() => this.repository.deleteItem(id, itemId)))) throw itemNotFound(itemId);
+    if (!(await durably(() => this.repository.deleteItem(id, itemId), 'conversation'))) throw itemNotFound(itemId);
     return conversation;
   }
 
@@ -131,14 +134,4 @@ function notFound(id: string): ApiError {
 
 function itemNotFound(id: string): ApiError {
   return ApiError.notFound(`Item with id '${shownId(id)}' not found.`, 'item_id');
-}
-
-/** PostgreSQL unavailable: a retryable 503, not a 500. */
-async function durably<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw ApiError.unavailable('The conversation store is temporarily unavailable; please retry.', 'store_unavailable');
-  }
 }

@@ -15,6 +15,7 @@ import {
   tagOfResponseId,
 } from '@app/session-store';
 import { ApiError } from '../common/api-error';
+import { durably } from '../common/durably';
 import { shownId } from '../common/shown-id';
 import { DrainState } from '../lifecycle/drain-state';
 import { toErrorReply } from '../common/error-envelope';
@@ -146,15 +147,6 @@ export class ResponsesService {
 
 function responseNotFound(id: string): ApiError {
   return ApiError.notFound(`Response with id '${shownId(id)}' not found.`, 'response_id');
-}
-
-/** PostgreSQL unavailable: a retryable 503, not a 500. */
-async function durably<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch {
-    throw ApiError.unavailable('The response store is temporarily unavailable; please retry.', 'store_unavailable');
-  }
 }
 
 function chooseSessionId(header: string | undefined, metadata: Record<string, string>): string {
