@@ -8,6 +8,7 @@ import { ApiExceptionFilter } from './common/api-exception.filter';
 import { installRequestObservability, requestIdOf } from './common/request-observability';
 import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
 import { installPassthrough } from './passthrough/passthrough';
+import { UpstreamClient } from './responses/upstream/upstream.client';
 
 export interface CreateAppOptions {
   logger?: LoggerService | false;
@@ -32,7 +33,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   installRequestObservability(adapter.getInstance(), app.get(Telemetry));
-  if (config.passthrough) installPassthrough(adapter.getInstance(), config);
+  if (config.passthrough) installPassthrough(adapter.getInstance(), config, app.get(UpstreamClient).dispatcher);
   // Also receives Fastify's own errors (malformed JSON, body too large): Nest routes them here.
   app.useGlobalFilters(new ApiExceptionFilter());
   // Exits 0 after the hooks instead of re-raising the signal, so exit handlers run (a --cpu-prof

@@ -1,6 +1,6 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '@app/config';
-import { Agent, Dispatcher, request as send } from 'undici';
+import { Dispatcher, request as send } from 'undici';
 import { ApiError } from '../common/api-error';
 import { Caller, callerOf } from '../responses/caller';
 import { upstreamTimeout, upstreamUnreachable } from '../responses/upstream/upstream-error';
@@ -46,21 +46,25 @@ const STATELESS =
  * models, files, …) goes to the upstream unchanged (method, query, headers, body as a stream) with
  * the same Authorization rule as turns (UPSTREAM_API_KEY, else the caller's key, which is required),
  * and its answer comes back unchanged and unbuffered. A client that goes away aborts the upstream
- * request. Routes of our own (`/v1/responses`, `/v1/conversations`) win over this one.
+ * request. Routes of our own (`/v1/responses`, `/v1/conversations`) win over this one. It uses the turns'
+ * connection pool to the upstream (one UPSTREAM_MAX_CONNECTIONS bound for both).
  */
-export function installPassthrough(fastify: FastifyInstance, config: AppConfig): void {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: config.upstreamMaxConnections || null });
-  fastify.addHook('onClose', async () => agent.destroy());
+export function installPassthrough(fastify: FastifyInstance, config: AppConfig, upstream: Dispatcher): void {
   void fastify.register((scope, _options, done) => {
     // In this scope only: bodies are not parsed, so they can be streamed on as they arrive.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
-    scope.all('/v1/*', (request, reply) => forward(request, reply, config, agent));
+    scope.all('/v1/*', (request, reply) => forward(request, reply, config, upstream));
     done();
   });
 }
 
-async function forward(request: FastifyRequest, reply: FastifyReply, config: AppConfig, agent: Agent): Promise<void> {
+async function forward(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: AppConfig,
+  dispatcher: Dispatcher,
+): Promise<void> {
   let caller: Caller;
   try {
     caller = callerOf(request);
@@ -93,7 +97,7 @@ async function forward(request: FastifyRequest, reply: FastifyReply, config: App
         authorization: config.upstreamApiKey ? `Bearer ${config.upstreamApiKey}` : caller.authorization,
       },
       body: hasBody(request) ? request.raw : undefined,
-      dispatcher: agent,
+      dispatcher,
       signal: abort.signal,
       headersTimeout: config.upstreamTimeoutMs,
       bodyTimeout: config.upstreamTimeoutMs,

@@ -33,6 +33,11 @@ export class UpstreamClient implements OnApplicationShutdown {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: config.upstreamMaxConnections || null });
   }
 
+  /** The connection pool to the upstream, shared with the passthrough of the other /v1 routes. */
+  get dispatcher(): Dispatcher {
+    return this.agent;
+  }
+
   /** After the HTTP server closed (its streams were cut, which aborted their upstream calls). */
   async onApplicationShutdown(): Promise<void> {
     await this.agent.destroy();
