@@ -23,8 +23,7 @@ export { calculateSlot };
  */
 export function tagsOnEveryNode(client: RedisClient, base: string): Array<{ tag: string; node: string }> {
   if (!(client instanceof Cluster)) return [{ tag: base, node: 'the server' }];
-  const owners = new Map<string, string | undefined>();
-  for (const nodes of client.slots) if (nodes?.[0] !== undefined) owners.set(nodes[0], undefined);
+  const owners = new Map<string, string | undefined>([...slotOwners(client)].map((owner) => [owner, undefined]));
   let pending = owners.size;
   for (let n = 0; pending > 0 && n < MAX_TAG_SEARCH; n += 1) {
     const tag = `${base}:${n}`;
@@ -44,6 +43,10 @@ const MAX_TAG_SEARCH = 100_000;
 export function unreachableMasters(client: RedisClient): string[] {
   if (!(client instanceof Cluster)) return [];
   const live = new Set(client.nodes('master').map((node) => `${node.options.host}:${node.options.port}`));
-  const owners = new Set(client.slots.flatMap((nodes) => (nodes?.[0] === undefined ? [] : [nodes[0]])));
-  return [...owners].filter((owner) => !live.has(owner));
+  return [...slotOwners(client)].filter((owner) => !live.has(owner));
+}
+
+/** The masters (`host:port`) the client's slot map gives slots to. */
+function slotOwners(client: Cluster): Set<string> {
+  return new Set(client.slots.flatMap((nodes) => (nodes?.[0] === undefined ? [] : [nodes[0]])));
 }
