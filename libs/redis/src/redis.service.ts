@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, describeRedisTarget } from '@app/config';
 import { Telemetry } from '@app/telemetry';
-import Redis, { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { CircuitBreaker } from './circuit-breaker';
-import { createRedisClient, dataNodes, RedisClient } from './redis-client.factory';
+import { createRedisClient, RedisClient } from './redis-client.factory';
 import { describeRedisError, isTimeout, RedisErrorContext } from './redis-errors';
 import { RateLimitedLogger } from './rate-limited-logger';
 
@@ -126,11 +126,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   get isReady(): boolean {
     return this.client.status === 'ready';
-  }
-
-  /** The nodes holding data, for work done node by node (SCAN, INFO): every Cluster master, else the one node. */
-  dataNodes(): Redis[] {
-    return dataNodes(this.client);
   }
 
   stats(): RedisCounters {
