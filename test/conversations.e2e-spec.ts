@@ -1,7 +1,9 @@
 import { Agent, run, setDefaultOpenAIClient, setOpenAIAPI, setTracingDisabled, tool } from '@openai/agents';
 import OpenAI from 'openai';
 import { z } from 'zod';
+import { OwnRedisServer } from './support/redis-server';
 import { ResponsesBed } from './support/responses-bed';
+import { TcpProxy } from './support/tcp-proxy';
 import { wireResponseProblems } from './support/wire-response';
 
 /** The Conversations API through the official openai SDK, and turns that continue a conversation. */
@@ -120,6 +122,116 @@ describe('Conversations API', () => {
         previous_response_id: `resp_${'a'.repeat(48)}`,
       }),
     ).rejects.toMatchObject({ status: 400, error: { param: 'conversation' } });
+  });
+
+  describe('history of a turn in a conversation: Redis first, never stale', () => {
+    const userTexts = async () =>
+      (await bed.lastUpstreamMessages()).filter((m) => m.role === 'user').map((m) => m.content);
+    const turn = async (conversation: string, input: string) => {
+      const { data, response } = await bed
+        .client()
+        .responses.create({ model: 'mock-gpt', input, conversation })
+        .withResponse();
+      return { response: data, cache: response.headers.get('x-session-cache') };
+    };
+
+    it('serves each turn from Redis, and from PostgreSQL (then Redis again) once Redis lost it', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'a' }] });
+      expect((await turn(id, 'b')).cache).toBe('hit');
+      expect((await turn(id, 'c')).cache).toBe('hit');
+      expect(await userTexts()).toEqual(['a', 'b', 'c']);
+
+      await bed.forgetRedis();
+      expect((await turn(id, 'd')).cache).toBe('db');
+      expect(await userTexts()).toEqual(['a', 'b', 'c', 'd']);
+      const next = await turn(id, 'e');
+      expect(next.cache).toBe('hit');
+      expect(next.response.output_text).toMatch(/^Turn 5: you said "e"/);
+      expect(await userTexts()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    it('follows items added and deleted through the API at once', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'a' }] });
+      await turn(id, 'b');
+      await client.conversations.items.create(id, { items: [{ type: 'message', role: 'user', content: 'added' }] });
+      expect((await turn(id, 'c')).cache).toBe('hit');
+      expect(await userTexts()).toEqual(['a', 'b', 'added', 'c']);
+
+      const items = await client.conversations.items.list(id, { order: 'asc' });
+      const added = items.data.find((item) => item.type === 'message' && JSON.stringify(item).includes('added'));
+      await client.conversations.items.delete(added?.id ?? '', { conversation_id: id });
+      await turn(id, 'd');
+      expect(await userTexts()).toEqual(['a', 'b', 'c', 'd']);
+      expect((await turn(id, 'e')).cache).toBe('hit');
+      expect(await userTexts()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    it('continues from every item after concurrent turns, whichever of them Redis saw last', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({});
+      await Promise.all(Array.from({ length: 6 }, (_, index) => turn(id, `parallel ${index}`)));
+      const after = await turn(id, 'after');
+      expect(after.response.output_text).toMatch(/^Turn 7: you said "after"/);
+      expect((await userTexts()).sort()).toEqual(
+        [...Array.from({ length: 6 }, (_, i) => `parallel ${i}`), 'after'].sort(),
+      );
+      expect((await turn(id, 'again')).cache).toBe('hit');
+    });
+
+    it('answers 404 for a deleted conversation although Redis still holds a copy of its items', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'a' }] });
+      await turn(id, 'b');
+      await client.conversations.delete(id);
+      await expect(turn(id, 'c')).rejects.toMatchObject({ status: 404 });
+    });
+    it('never continues from an older copy when a replica cut off from Redis appended to it', async () => {
+      const redis = await OwnRedisServer.start();
+      const cutOff = await ResponsesBed.start({ REDIS_URL: redis.url });
+      await redis.stop();
+      try {
+        const { id } = await bed.client().conversations.create({});
+        await turn(id, 'one');
+        const elsewhere = await cutOff.client().responses.create({ model: 'mock-gpt', input: 'two', conversation: id });
+        expect(elsewhere.output_text).toMatch(/^Turn 2: you said "two"/);
+        expect((await turn(id, 'three')).response.output_text).toMatch(/^Turn 3: you said "three"/);
+        expect(await userTexts()).toEqual(['one', 'two', 'three']);
+        await cutOff
+          .client()
+          .conversations.items.create(id, { items: [{ type: 'message', role: 'user', content: 'four' }] });
+        await turn(id, 'five');
+        expect(await userTexts()).toEqual(['one', 'two', 'three', 'four', 'five']);
+      } finally {
+        await cutOff.close();
+      }
+    });
+  });
+
+  it('answers a conversation turn with a retryable 503 while PostgreSQL is unreachable, before calling the upstream', async () => {
+    const database = new URL(process.env.DATABASE_URL as string);
+    const proxy = await TcpProxy.start(database.hostname, Number(database.port || 5432));
+    database.hostname = '127.0.0.1';
+    database.port = String(proxy.port);
+    const cutOff = await ResponsesBed.start({ DATABASE_URL: database.toString() });
+    try {
+      const client = cutOff.client();
+      const { id } = await client.conversations.create({});
+      await client.responses.create({ model: 'mock-gpt', input: 'one', conversation: id });
+      const asked = (await cutOff.upstreamRequests()).length;
+      await proxy.cut();
+      await expect(
+        client.responses.create({ model: 'mock-gpt', input: 'two', conversation: id }),
+      ).rejects.toMatchObject({ status: 503, error: { code: 'store_unavailable' } });
+      expect(await cutOff.upstreamRequests()).toHaveLength(asked);
+      await proxy.restore();
+      const next = await client.responses.create({ model: 'mock-gpt', input: 'three', conversation: id });
+      expect(next.output_text).toMatch(/^Turn 2: you said "three"/);
+    } finally {
+      await cutOff.close();
+      await proxy.close();
+    }
   });
 
   it('OpenAI Agents SDK: runs a tool within a conversation (conversationId), then continues it', async () => {

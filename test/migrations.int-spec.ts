@@ -48,11 +48,15 @@ describe('npm run db:migrate', () => {
       expect(definitions).toMatch(/\(parent_response_id\)/);
       expect(definitions).toMatch(/\(session_id, created_at\)/);
       const applied = await client.query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL');
-      expect(applied.rowCount).toBe(2);
+      expect(applied.rowCount).toBe(3);
       const tables = await client.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'conversation%' ORDER BY table_name",
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual(['conversation_items', 'conversations']);
+      const version = await client.query<{ data_type: string; column_default: string }>(
+        "SELECT data_type, column_default FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'version'",
+      );
+      expect(version.rows).toEqual([{ data_type: 'bigint', column_default: '0' }]);
     } finally {
       await client.end();
     }

@@ -6,6 +6,8 @@
  *                                            p = parent id, o = owner hash, s = session id
  *   <prefix>:{<tag>}:s                 ZSET  response ids scored by creation time (the per-session cap)
  *   <prefix>:{<tag>}:i                 HASH  item id -> response id, for item_reference (ids carrying the tag)
+ *   <prefix>:{<tag>}:c:<version>       STRING  a conversation's items at that version (JSON array); the
+ *                                            tag is the conversation's (its id is its session id)
  * Entries without c and s (written by versions before them) are still read, from d.
  *
  * The durable journal (see ResponseJournal), one per running replica, hash-tagged by replica:
@@ -32,6 +34,11 @@ export class CacheKeys {
   /** The session's item index: item id → id of the response holding it (items whose id carries the tag). */
   items(tag: string): string {
     return `${this.prefix}:{${tag}}:i`;
+  }
+
+  /** A copy of a conversation's items at one version. */
+  conversation(tag: string, version: number): string {
+    return `${this.prefix}:{${tag}}:c:${version}`;
   }
 
   /** SCAN pattern of one session's keys. */

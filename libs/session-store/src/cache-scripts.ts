@@ -1,6 +1,6 @@
 /**
  * Lua scripts, each one round trip. Every key they touch shares the session's hash tag
- * (KEYS[1] is the session set), so they run unchanged on Redis Cluster.
+ * (KEYS[1] is the session set, or a conversation copy), so they run unchanged on Redis Cluster.
  */
 
 /**
@@ -99,5 +99,27 @@ local key = ARGV[1] .. ARGV[2]
 if redis.call('HGET', key, 'o') ~= ARGV[3] then return 0 end
 redis.call('DEL', key)
 redis.call('ZREM', KEYS[1], ARGV[2])
+return 1
+`;
+
+/** Returns a conversation's copy (KEYS[1]) and refreshes its TTL (ARGV[1] seconds); nil when absent. */
+export const CONVERSATION_READ_SCRIPT = `
+local items = redis.call('GET', KEYS[1])
+if items then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return items
+`;
+
+/**
+ * Derives a conversation's copy at the version after an append (KEYS[2]) from the copy at the version
+ * before it (KEYS[1]) and the items appended (ARGV[1], a non-empty JSON array), with a TTL of ARGV[2]
+ * seconds, and drops the earlier copy. Returns 0, writing nothing, when there is no earlier copy.
+ */
+export const CONVERSATION_ADVANCE_SCRIPT = `
+local before = redis.call('GET', KEYS[1])
+if not before then return 0 end
+local after = ARGV[1]
+if before ~= '[]' then after = string.sub(before, 1, -2) .. ',' .. string.sub(ARGV[1], 2) end
+redis.call('SET', KEYS[2], after, 'EX', ARGV[2])
+redis.call('UNLINK', KEYS[1])
 return 1
 `;

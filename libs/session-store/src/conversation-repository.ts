@@ -18,10 +18,17 @@ export interface ItemsPage {
   order: 'asc' | 'desc';
 }
 
-/** An item with its place in the conversation. */
-export interface PositionedItem {
-  position: string;
-  item: ConversationItem;
+/** What an append did: the conversation's versions before and after it, and the items added, in order. */
+export interface Appended {
+  before: number;
+  after: number;
+  items: ConversationItem[];
+}
+
+/** A conversation's items at one version, as the JSON text of an array. */
+export interface ConversationSnapshot {
+  version: number;
+  itemsJson: string;
 }
 
 /**
@@ -91,13 +98,13 @@ export class ConversationRepository {
    * Appends items, in order, in one statement that first locks the conversation's row: appends to one
    * conversation (and its deletion) run one after another, so each turn's items stay together and
    * positions follow commit order. Items already in the conversation (an `item_reference` to one of
-   * them) are not added twice. Resolves false (nothing appended) when the conversation does not exist
-   * for this owner.
+   * them) are not added twice. Resolves null (nothing appended) when the conversation does not exist
+   * for this owner; else the versions before and after and the ids added, in order.
    */
-  async append(id: string, ownerHash: string, items: ConversationItem[]): Promise<boolean> {
-    const { rows } = await this.prisma.direct<{ found: number }>(
+  async append(id: string, ownerHash: string, items: ConversationItem[]): Promise<Appended | null> {
+    const { rows } = await this.prisma.direct<{ before: string; added: string[] | null }>(
       `WITH locked AS (
-         SELECT id FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL FOR UPDATE),
+         SELECT id, version FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL FOR UPDATE),
        inserted AS (
          INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
          SELECT locked.id, i.item_id, i.item, now()
@@ -105,20 +112,44 @@ export class ConversationRepository {
           WHERE NOT EXISTS (
             SELECT 1 FROM conversation_items c WHERE c.conversation_id = locked.id AND c.item_id = i.item_id)
           ORDER BY i.n
-         RETURNING 1)
-       SELECT count(*)::int AS found FROM locked`,
+         RETURNING position, item_id),
+       bumped AS (
+         UPDATE conversations SET version = locked.version + 1
+           FROM locked WHERE conversations.id = locked.id AND EXISTS (SELECT 1 FROM inserted))
+       SELECT locked.version::text AS before, (SELECT array_agg(item_id ORDER BY position) FROM inserted) AS added
+         FROM locked`,
       [id, ownerHash, items.map((item) => item.id), items.map((item) => jsonText(item))],
     );
-    return (rows[0]?.found ?? 0) > 0;
+    const row = rows[0];
+    if (!row) return null;
+    const added = new Set(row.added ?? []);
+    const before = Number(row.before);
+    return { before, after: added.size > 0 ? before + 1 : before, items: items.filter((item) => added.has(item.id)) };
   }
 
-  /** Every item, oldest first (what a turn in the conversation continues from). */
-  async allItems(id: string): Promise<ConversationItem[]> {
-    const { rows } = await this.prisma.direct<{ item: ConversationItem }>(
-      'SELECT item FROM conversation_items WHERE conversation_id = $1 ORDER BY position',
-      [id],
+  /**
+   * The conversation's version and every item, oldest first, as of one moment (one statement); null when
+   * the conversation does not exist for this owner. The items come as the JSON text of an array.
+   */
+  async snapshot(id: string, ownerHash: string): Promise<ConversationSnapshot | null> {
+    const { rows } = await this.prisma.direct<{ version: string; items: string }>(
+      `SELECT c.version::text AS version,
+              coalesce((SELECT json_agg(i.item ORDER BY i.position) FROM conversation_items i
+                         WHERE i.conversation_id = c.id), '[]')::text AS items
+         FROM conversations c WHERE c.id = $1 AND c.owner_hash = $2 AND c.deleted_at IS NULL`,
+      [id, ownerHash],
     );
-    return rows.map((row) => row.item);
+    const row = rows[0];
+    return row ? { version: Number(row.version), itemsJson: row.items } : null;
+  }
+
+  /** The version of the conversation's items; null when it does not exist for this owner. */
+  async version(id: string, ownerHash: string): Promise<number | null> {
+    const { rows } = await this.prisma.direct<{ version: string }>(
+      'SELECT version::text AS version FROM conversations WHERE id = $1 AND owner_hash = $2 AND deleted_at IS NULL',
+      [id, ownerHash],
+    );
+    return rows[0] ? Number(rows[0].version) : null;
   }
 
   /** A page of items (the conversation's owner checked by the caller); one more than asked tells whether there are more. */
@@ -151,13 +182,19 @@ export class ConversationRepository {
     return rows[0]?.item ?? null;
   }
 
-  /** Resolves whether an item was removed. */
+  /** Resolves whether an item was removed; the version is bumped with it, under the row's lock. */
   async deleteItem(id: string, itemId: string): Promise<boolean> {
-    const { rowCount } = await this.prisma.direct(
-      'DELETE FROM conversation_items WHERE conversation_id = $1 AND item_id = $2',
+    const { rows } = await this.prisma.direct<{ removed: number }>(
+      `WITH locked AS (SELECT id FROM conversations WHERE id = $1 FOR UPDATE),
+       removed AS (
+         DELETE FROM conversation_items WHERE conversation_id IN (SELECT id FROM locked) AND item_id = $2 RETURNING 1),
+       bumped AS (
+         UPDATE conversations SET version = version + 1
+          WHERE id IN (SELECT id FROM locked) AND EXISTS (SELECT 1 FROM removed))
+       SELECT count(*)::int AS removed FROM removed`,
       [id, itemId],
     );
-    return rowCount > 0;
+    return (rows[0]?.removed ?? 0) > 0;
   }
 }
 

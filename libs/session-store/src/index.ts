@@ -12,4 +12,6 @@ export * from './session-store.module';
 export * from './spend-log.writer';
 export * from './stored-response';
 export * from './turn-recorder';
+export * from './conversation-cache';
 export * from './conversation-repository';
+export * from './conversation-store';

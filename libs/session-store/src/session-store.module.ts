@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { ConversationCache } from './conversation-cache';
 import { ConversationRepository } from './conversation-repository';
+import { ConversationStore } from './conversation-store';
 import { GroupCommit } from './group-commit';
 import { JournalRecovery } from './journal-recovery';
 import { ResponseCache } from './response-cache';
@@ -17,6 +19,8 @@ const PROVIDERS = [
   JournalRecovery,
   TurnRecorder,
   ConversationRepository,
+  ConversationCache,
+  ConversationStore,
 ];
 
 @Global()

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RedisService } from '@app/redis';
-import { ConversationRepository } from './conversation-repository';
+import { ConversationStore } from './conversation-store';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
 import { ResponseJournal } from './response-journal';
@@ -40,7 +40,7 @@ export class TurnRecorder {
     private readonly writer: SpendLogWriter,
     private readonly groupCommit: GroupCommit,
     private readonly redis: RedisService,
-    private readonly conversations: ConversationRepository,
+    private readonly conversations: ConversationStore,
   ) {
     // Queued rows were acknowledged because Redis held them for the other replicas. Once Redis may have
     // lost them (a node died before replicating) or cannot show them (it is down), PostgreSQL must, now.
@@ -98,7 +98,7 @@ export class TurnRecorder {
 
   /**
    * A finished turn of a conversation adds its input and output items to it, in one statement, before
-   * the client sees it finish (PostgreSQL is the conversation's record). Resolves false when that failed:
+   * the client sees it finish (PostgreSQL is the conversation's record; Redis's copy follows). Resolves false when that failed:
    * the client is told to retry, and the response kept meanwhile is simply never continued.
    */
   private async appendToConversation(response: StoredResponse): Promise<boolean> {

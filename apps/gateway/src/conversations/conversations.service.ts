@@ -3,6 +3,7 @@ import { AppConfig } from '@app/config';
 import {
   ConversationItem,
   ConversationRepository,
+  ConversationStore,
   isConversationId,
   ItemsPage,
   newConversationId,
@@ -19,13 +20,14 @@ import { invalid, isObject, optional } from '../responses/request/json-fields';
 /** OpenAI's limit on the items one create or add request may carry. */
 const MAX_ITEMS_PER_REQUEST = 20;
 
-/** The Conversations API: conversations and their items, each owner's own, PostgreSQL-durable. */
+/** The Conversations API: conversations and their items, each owner's own, PostgreSQL-durable, Redis-first for turns. */
 @Injectable()
 export class ConversationsService {
   private readonly responsesUpstream: boolean;
 
   constructor(
     private readonly repository: ConversationRepository,
+    private readonly store: ConversationStore,
     private readonly itemReferences: ItemReferences,
     config: AppConfig,
   ) {
@@ -41,7 +43,7 @@ export class ConversationsService {
       metadata: optional(fields, 'metadata', parseMetadata) ?? {},
       createdAt: Date.now(),
     };
-    await durably(() => this.repository.create(conversation, items), 'conversation');
+    await durably(() => this.store.create(conversation, items), 'conversation');
     return conversation;
   }
 
@@ -77,7 +79,7 @@ export class ConversationsService {
   async add(id: string, body: unknown, ownerHash: string) {
     await this.find(id, ownerHash);
     const items = await this.items(isObject(body) ? body.items : undefined, 'items', ownerHash, true);
-    if (!(await durably(() => this.repository.append(id, ownerHash, items), 'conversation'))) throw notFound(id);
+    if (!(await durably(() => this.store.append(id, ownerHash, items), 'conversation'))) throw notFound(id);
     return listOf(items, false);
   }
 

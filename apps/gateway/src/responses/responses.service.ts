@@ -2,7 +2,7 @@ import { AppConfig, SessionTagScope } from '@app/config';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ConversationItem,
-  ConversationRepository,
+  ConversationStore,
   EMPTY_USAGE,
   isConversationId,
   GroupCommit,
@@ -42,7 +42,7 @@ export class ResponsesService {
     private readonly drain: DrainState,
     private readonly config: AppConfig,
     private readonly itemReferences: ItemReferences,
-    private readonly conversations: ConversationRepository,
+    private readonly conversations: ConversationStore,
   ) {
     this.requestContext = { responsesUpstream: config.upstreamApi === 'responses' };
   }
@@ -96,11 +96,11 @@ export class ResponsesService {
 
   /** A conversation's items as the turn's history (its session is the conversation), or 404. */
   private async conversationHistory(id: string, ownerHash: string): Promise<ResolvedHistory> {
-    const conversation = isConversationId(id) ? await durably(() => this.conversations.find(id, ownerHash)) : null;
-    if (!conversation) {
+    const history = isConversationId(id) ? await durably(() => this.conversations.history(id, ownerHash)) : null;
+    if (!history) {
       throw ApiError.notFound(`Conversation with id '${shownId(id)}' not found.`, 'conversation');
     }
-    return { sessionId: id, items: await durably(() => this.conversations.allItems(id)), source: 'db' };
+    return { sessionId: id, ...history };
   }
 
   /** A stored response of this owner (any status), or 404. */

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { RedisService } from '@app/redis';
+import type { Result } from 'ioredis';
+import { CONVERSATION_ADVANCE_SCRIPT, CONVERSATION_READ_SCRIPT } from './cache-scripts';
+import { CacheKeys } from './cache-keys';
+import { Appended, ConversationSnapshot } from './conversation-repository';
+import { sessionTag } from './ids';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    rscConversationRead(key: string, ttl: number): Result<string | null, Context>;
+    rscConversationAdvance(before: string, after: string, items: string, ttl: number): Result<number, Context>;
+  }
+}
+
+/**
+ * The Redis layer of conversations: copies of a conversation's items, each keyed by the version
+ * PostgreSQL gave them. A version's items never change (every change to them bumps it), so a copy is
+ * never stale: it is the right one or it is absent. An append derives the next version's copy from the
+ * previous one in Redis, so a conversation in steady use is read from Redis every turn. Failures are
+ * only misses: PostgreSQL holds the conversation.
+ */
+@Injectable()
+export class ConversationCache {
+  private readonly keys: CacheKeys;
+  private readonly ttlSeconds: number;
+
+  constructor(
+    private readonly redis: RedisService,
+    config: AppConfig,
+  ) {
+    this.keys = new CacheKeys(config.redisKeyPrefix);
+    this.ttlSeconds = config.sessionTtlSeconds;
+    redis.client.defineCommand('rscConversationRead', { numberOfKeys: 1, lua: CONVERSATION_READ_SCRIPT });
+    redis.client.defineCommand('rscConversationAdvance', { numberOfKeys: 2, lua: CONVERSATION_ADVANCE_SCRIPT });
+  }
+
+  /** The items (JSON array text) at this version, or null when Redis does not hold them (or failed). */
+  async items(id: string, ownerHash: string, version: number): Promise<string | null> {
+    const key = this.key(id, ownerHash, version);
+    const outcome = await this.redis.attempt('conversation', (client) =>
+      client.rscConversationRead(key, this.ttlSeconds),
+    );
+    return outcome.ok ? outcome.value : null;
+  }
+
+  /** Keeps a snapshot read from PostgreSQL (or just written to it). */
+  async fill(id: string, ownerHash: string, snapshot: ConversationSnapshot): Promise<void> {
+    const key = this.key(id, ownerHash, snapshot.version);
+    await this.redis.attempt('conversation', (client) =>
+      client.set(key, snapshot.itemsJson, 'EX', this.ttlSeconds, 'NX'),
+    );
+  }
+
+  /** After an append that added items: the new version's copy, when Redis held the previous one. */
+  async advance(id: string, ownerHash: string, appended: Appended): Promise<void> {
+    if (appended.items.length === 0) return;
+    const before = this.key(id, ownerHash, appended.before);
+    const after = this.key(id, ownerHash, appended.after);
+    const items = JSON.stringify(appended.items);
+    await this.redis.attempt('conversation', (client) =>
+      client.rscConversationAdvance(before, after, items, this.ttlSeconds),
+    );
+  }
+
+  private key(id: string, ownerHash: string, version: number): string {
+    return this.keys.conversation(sessionTag(ownerHash, id), version);
+  }
+}
