@@ -3,6 +3,7 @@
  * proxy (the floor), measured interleaved in one run, plus micro-benchmarks. Prints a markdown
  * table and writes bench-results/latest.json. Needs Redis and PostgreSQL (REDIS_URL, DATABASE_URL).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,12 +15,19 @@ import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { durabilitySection, latencySection, report, saturationLines, streamingSection } from './report';
-import { ScenarioName, SCENARIOS } from './scenarios';
+import { latencySection, report, saturationLines, streamingSection, variantSection } from './report';
+import { ScenarioName, SCENARIOS, VariantName } from './scenarios';
 
 const QUICK = process.argv.includes('--quick');
 /** --profile: the main gateway writes a CPU profile to bench-results/profiles (see profile-summary.ts). */
 const PROFILE = process.argv.includes('--profile');
+/** --compare-node=PATH: the service also runs on that Node binary (e.g. Node 20 against 24), same build. */
+const COMPARE_NODE = ((): { path: string; version: string } | null => {
+  const path = process.argv.find((arg) => arg.startsWith('--compare-node='))?.slice('--compare-node='.length);
+  if (!path) return null;
+  const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+  return { path, version };
+})();
 /**
  * Probes for optimisation work: --saturation, --latency [--rates=1000,2000] and --streaming (combinable)
  * run only those parts, in longer segments, and print their tables; --scenarios=a,b narrows them.
@@ -74,8 +82,16 @@ const CHOSEN = ((): ReadonlySet<string> | null => {
     throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
   return new Set(chosen.split(','));
 })();
+/** The variants of the service that run (see VARIANTS), with what sets each apart. */
+const RUNNING_VARIANTS: Partial<Record<VariantName, string>> = {
+  unjournaled: '',
+  traced: '',
+  ...(COMPARE_NODE ? { 'other-node': `Node ${process.version} against ${COMPARE_NODE.version}` } : {}),
+};
+const isRunning = (name: ScenarioName): boolean =>
+  !name.startsWith('other-node') || RUNNING_VARIANTS['other-node'] !== undefined;
 const chosen = (names: readonly ScenarioName[]): ScenarioName[] =>
-  names.filter((name) => CHOSEN === null || CHOSEN.has(name));
+  names.filter((name) => isRunning(name) && (CHOSEN === null || CHOSEN.has(name)));
 /** More warm continuations per second than the service manages at saturation here (sizes the fixtures). */
 const SATURATION_CEILING = 3000;
 
@@ -108,7 +124,7 @@ async function main(): Promise<void> {
   await createDatabase(adminUrl, database);
   try {
     await migrate(databaseUrl);
-    const [mockPort, floorPort, nestFloorPort, gatewayPort, unjournaledPort] = [
+    const [mockPort, floorPort, nestFloorPort, gatewayPort, sinkPort] = [
       await freePort(),
       await freePort(),
       await freePort(),
@@ -147,19 +163,36 @@ async function main(): Promise<void> {
     };
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
-    // The same service without its durable journal, sharing the namespace (it finds the same chains).
-    const unjournaled = BenchProcess.start(
-      'gateway-unjournaled',
-      ENTRY.gateway,
-      { ...gatewayEnv, PORT: String(unjournaledPort), DURABLE_JOURNAL: 'false' },
-      logDir,
-    );
-    processes.push(mock, floor, nestFloor, gateway, unjournaled);
+    const sink = BenchProcess.start('otlp-sink', ENTRY.otlpSink, { OTLP_SINK_PORT: String(sinkPort) }, logDir);
+    processes.push(mock, floor, nestFloor, gateway, sink);
+    // Variants: the same build with one thing changed, sharing the namespace (they find the same chains).
+    const variantSetup: Record<VariantName, { env: Record<string, string>; node?: string }> = {
+      unjournaled: { env: { DURABLE_JOURNAL: 'false' } },
+      traced: {
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, OTEL_SERVICE_NAME: 'rsc-bench' },
+      },
+      'other-node': { env: {}, node: COMPARE_NODE?.path },
+    };
+    const variants: Array<{ name: VariantName; process: BenchProcess; origin: string }> = [];
+    for (const name of Object.keys(RUNNING_VARIANTS) as VariantName[]) {
+      const port = await freePort();
+      const { env, node } = variantSetup[name];
+      const started = BenchProcess.start(
+        `gateway-${name}`,
+        ENTRY.gateway,
+        { ...gatewayEnv, ...env, PORT: String(port) },
+        logDir,
+        node,
+      );
+      processes.push(started);
+      variants.push({ name, process: started, origin: `http://127.0.0.1:${port}` });
+    }
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
     await floor.waitForHttp(`http://127.0.0.1:${floorPort}/health`);
     await nestFloor.waitForHttp(`http://127.0.0.1:${nestFloorPort}/health`);
+    await sink.waitForHttp(`http://127.0.0.1:${sinkPort}/`);
     await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
-    await unjournaled.waitForHttp(`http://127.0.0.1:${unjournaledPort}/health/ready`);
+    for (const variant of variants) await variant.process.waitForHttp(`${variant.origin}/health/ready`);
 
     // Fixtures: warm chains (Redis + PostgreSQL) get at most ~20 continuations each, so the
     // per-session cap never evicts their ancestors; every cold request gets a chain of its own.
@@ -173,8 +206,9 @@ async function main(): Promise<void> {
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
       (PLAN.segmentMs / 1000) *
       PLAN.rounds;
-    // Two warm scenarios (with and without the journal) continue the same chains.
-    const warmHeads = await seedChainsFor(config, Math.ceil((2 * totalWarm) / 20) + 50, CHAIN_DEPTH, true);
+    // The service's warm scenario and each variant's continue the same chains.
+    const warmScenarios = 1 + variants.length;
+    const warmHeads = await seedChainsFor(config, Math.ceil((warmScenarios * totalWarm) / 20) + 50, CHAIN_DEPTH, true);
     const coldHeads = await seedChainsFor(config, Math.ceil(totalCold * 1.05) + 50, CHAIN_DEPTH, false);
     log(`seeded ${warmHeads.length} warm and ${coldHeads.length} cold ${CHAIN_DEPTH}-turn chains`);
 
@@ -182,7 +216,6 @@ async function main(): Promise<void> {
     const floorOrigin = `http://127.0.0.1:${floorPort}`;
     const nestFloorOrigin = `http://127.0.0.1:${nestFloorPort}`;
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
-    const unjournaledOrigin = `http://127.0.0.1:${unjournaledPort}`;
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const oneTurn = JSON.stringify({
       model: 'mock-gpt',
@@ -205,7 +238,15 @@ async function main(): Promise<void> {
           previous_response_id: heads[next++ % heads.length],
         });
     };
-    const targets: Record<ScenarioName, Target> = {
+    const newTurn = () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' });
+    const variantTargets: Partial<Record<ScenarioName, Target>> = {};
+    for (const variant of variants) {
+      const { origin, name } = variant;
+      variantTargets[`${name}-new`] = { origin, path: '/v1/responses', headers: auth, body: newTurn };
+      variantTargets[`${name}-warm`] = { origin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) };
+    }
+    const targets: Partial<Record<ScenarioName, Target>> = {
+      ...variantTargets,
       'direct-1': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'floor-1': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'nest-floor-1': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
@@ -213,24 +254,12 @@ async function main(): Promise<void> {
         origin: gatewayOrigin,
         path: '/v1/responses',
         headers: auth,
-        body: () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' }),
+        body: newTurn,
       },
       'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'nest-floor-10': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
-      'unjournaled-new': {
-        origin: unjournaledOrigin,
-        path: '/v1/responses',
-        headers: auth,
-        body: () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' }),
-      },
       'service-warm': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
-      'unjournaled-warm': {
-        origin: unjournaledOrigin,
-        path: '/v1/responses',
-        headers: auth,
-        body: continuing(warmHeads),
-      },
       'service-cold': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(coldHeads) },
       'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
       'floor-stream': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
@@ -251,20 +280,25 @@ async function main(): Promise<void> {
     // Long enough for V8 to have optimised the hot paths: a freshly started service spends about twice
     // the CPU per request for its first few thousand requests, which is not what a running one costs.
     log('warming up');
-    for (const name of SCENARIOS.saturation) {
-      await fixedRate(targets[name], WARMUP.rate, WARMUP.ms);
+    for (const name of SCENARIOS.saturation.filter(isRunning)) {
+      await fixedRate(target(name), WARMUP.rate, WARMUP.ms);
     }
 
+    function target(name: ScenarioName): Target {
+      const found = targets[name];
+      if (!found) throw new Error(`no target for ${name}`);
+      return found;
+    }
     const inFrontOf: Array<[string, BenchProcess]> = [
       ['service', gateway],
-      ['unjournaled', unjournaled],
+      ...variants.map((variant): [string, BenchProcess] => [variant.name, variant.process]),
       ['nest-floor', nestFloor],
       ['floor', floor],
     ];
     /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */
     const measure = async (name: ScenarioName, run: () => Promise<LoadResult>): Promise<LoadResult> => {
       await gateway.settle();
-      await unjournaled.settle();
+      for (const variant of variants) await variant.process.settle();
       const inFront = inFrontOf.find(([prefix]) => name.startsWith(prefix))?.[1] ?? mock;
       const cpuBefore = await inFront.cpuSeconds();
       const result = await run();
@@ -279,7 +313,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < PLAN.rounds; round += 1) {
         for (const name of shuffled(names)) {
           log(`rate ${rate}/s round ${round + 1}: ${name}`);
-          merge(latency[rate], name, await measure(name, () => fixedRate(targets[name], rate, PLAN.segmentMs)));
+          merge(latency[rate], name, await measure(name, () => fixedRate(target(name), rate, PLAN.segmentMs)));
         }
       }
     }
@@ -288,7 +322,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < PLAN.rounds && PLAN.saturationMs > 0; round += 1) {
       for (const name of shuffled(chosen(SCENARIOS.saturation))) {
         log(`saturation round ${round + 1}: ${name}`);
-        merge(saturation, name, await measure(name, () => saturate(targets[name], CONCURRENCY, PLAN.saturationMs)));
+        merge(saturation, name, await measure(name, () => saturate(target(name), CONCURRENCY, PLAN.saturationMs)));
       }
     }
 
@@ -299,7 +333,7 @@ async function main(): Promise<void> {
         merge(
           streaming,
           name,
-          await measure(name, () => fixedRate(targets[name], PLAN.streamRate, PLAN.segmentMs, true)),
+          await measure(name, () => fixedRate(target(name), PLAN.streamRate, PLAN.segmentMs, true)),
         );
       }
     }
@@ -307,7 +341,11 @@ async function main(): Promise<void> {
       const sections = [
         ...(PROBES.latency ? latencySection(latency, false).lines : []),
         ...(PROBES.saturation ? saturationLines(saturation).lines : []),
-        ...(PROBES.latency || PROBES.saturation ? durabilitySection(latency, saturation).lines : []),
+        ...(PROBES.latency || PROBES.saturation
+          ? Object.entries(RUNNING_VARIANTS).flatMap(
+              ([variant, detail]) => variantSection(variant as VariantName, detail, latency, saturation).lines,
+            )
+          : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
       ];
       console.log(sections.join('\n'));
@@ -334,6 +372,7 @@ async function main(): Promise<void> {
         memory_gib: Math.round(totalmem() / 2 ** 30),
         node: process.version,
       },
+      variants: RUNNING_VARIANTS,
       latency,
       saturation,
       streaming,

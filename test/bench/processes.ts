@@ -16,10 +16,17 @@ export class BenchProcess {
     readonly logFile: string,
   ) {}
 
-  static start(name: string, args: string[], env: Record<string, string>, logDir: string): BenchProcess {
+  /** `node`: another Node binary than the one running the bench (to compare runtimes). */
+  static start(
+    name: string,
+    args: string[],
+    env: Record<string, string>,
+    logDir: string,
+    node = process.execPath,
+  ): BenchProcess {
     const logFile = join(logDir, `${name}.log`);
     const fd = openSync(logFile, 'w');
-    const child = spawn(process.execPath, args, {
+    const child = spawn(node, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', fd, fd],
@@ -87,4 +94,5 @@ export const ENTRY = {
   mock: ['dist/apps/mock-llm/src/main.js'],
   floor: ['--import', 'tsx', 'test/bench/floor-proxy.ts'],
   nestFloor: ['--import', 'tsx', 'test/bench/nest-floor.ts'],
+  otlpSink: ['--import', 'tsx', 'test/bench/otlp-sink.ts'],
 };

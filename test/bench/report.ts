@@ -1,11 +1,13 @@
 import { LoadResult, percentiles } from './load';
 import { ChainResolution, DatabaseFallback, WriterThroughput } from './micro';
-import { SCENARIO_ORDER } from './scenarios';
+import { SCENARIO_ORDER, VariantName, VARIANTS } from './scenarios';
 
 export interface BenchInput {
   quick: boolean;
   plan: Record<string, unknown>;
   machine: { cpu: string; cores: number; memory_gib: number; node: string };
+  /** The variants that ran, with what sets each apart (e.g. the other Node's version). */
+  variants: Partial<Record<VariantName, string>>;
   latency: Record<string, Record<string, LoadResult>>;
   saturation: Record<string, LoadResult>;
   streaming: Record<string, LoadResult>;
@@ -18,16 +20,25 @@ const BASELINE: Record<string, string> = {
   'floor-1': 'direct-1',
   'nest-floor-1': 'direct-1',
   'service-new': 'direct-1',
-  'unjournaled-new': 'direct-1',
   'floor-10': 'direct-10',
   'nest-floor-10': 'direct-10',
   'service-warm': 'direct-10',
-  'unjournaled-warm': 'direct-10',
   'service-cold': 'direct-10',
   'floor-stream': 'direct-stream',
   'nest-floor-stream': 'direct-stream',
   'service-stream': 'direct-stream',
+  ...variantsAgainst('direct-1', 'direct-10'),
 };
+
+/** `<variant>-new` and `<variant>-warm` of every variant, against the given new and warm scenarios. */
+function variantsAgainst(forNew: string, forWarm: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(VARIANTS).flatMap((variant) => [
+      [`${variant}-new`, forNew],
+      [`${variant}-warm`, forWarm],
+    ]),
+  );
+}
 
 type Quantiles = { p50: number; p95: number; p99: number };
 
@@ -87,9 +98,12 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     service_warm_over_floor: warmRatio,
   };
 
-  const durability = durabilitySection(input.latency, input.saturation);
-  lines.push(...durability.lines);
-  json.durability = durability.json;
+  json.variants = {};
+  for (const [variant, detail] of Object.entries(input.variants) as Array<[VariantName, string]>) {
+    const part = variantSection(variant, detail, input.latency, input.saturation);
+    lines.push(...part.lines);
+    (json.variants as Record<string, unknown>)[variant] = { detail, ...part.json };
+  }
 
   const streamingPart = streamingSection(input.streaming);
   lines.push(...streamingPart.lines);
@@ -179,10 +193,9 @@ export function saturationLines(saturation: Record<string, LoadResult>): {
 const THROUGHPUT_FLOOR: Record<string, string> = {
   'nest-floor-1': 'floor-1',
   'service-new': 'floor-1',
-  'unjournaled-new': 'floor-1',
   'nest-floor-10': 'floor-10',
   'service-warm': 'floor-10',
-  'unjournaled-warm': 'floor-10',
+  ...variantsAgainst('floor-1', 'floor-10'),
 };
 
 type Target = { target: string; measured: string; met: boolean };
@@ -245,42 +258,53 @@ export function latencySection(latency: Record<string, Record<string, LoadResult
   return { lines, json, targets };
 }
 
-/** The journaled service against the same service without its journal (DURABLE_JOURNAL=false), per rate. */
-export function durabilitySection(
+/** The service against one of its variants (the same build with one thing changed), per rate and at saturation. */
+export function variantSection(
+  variant: VariantName,
+  detail: string,
   latency: Record<string, Record<string, LoadResult>>,
   saturation: Record<string, LoadResult>,
 ): Omit<Section, 'targets'> {
   const lines = [
-    '### What durability costs (the service with its journal against the same service without it)',
+    `### The service against itself ${VARIANTS[variant]}${detail ? `: ${detail}` : ''}`,
     '',
-    '| turns | where | added p50 with / without | added p99 with / without | CPU µs per request with / without |',
+    `| turns | where | added p50 service / ${variant} | added p99 service / ${variant} | CPU µs per request service / ${variant} |`,
     '|---|---|---:|---:|---:|',
   ];
   const json: Record<string, unknown> = {};
   const pairs = [
-    ['new', 'service-new', 'unjournaled-new', 'direct-1'],
-    ['warm 10-turn', 'service-warm', 'unjournaled-warm', 'direct-10'],
+    ['new', 'service-new', `${variant}-new`, 'direct-1'],
+    ['warm 10-turn', 'service-warm', `${variant}-warm`, 'direct-10'],
   ] as const;
   for (const [rate, scenarios] of Object.entries(latency)) {
-    for (const [label, journaled, unjournaled, direct] of pairs) {
-      const [withJournal, without, base] = [scenarios[journaled], scenarios[unjournaled], scenarios[direct]];
-      if (!withJournal || !without || !base) continue;
+    for (const [label, service, other, direct] of pairs) {
+      const [a, b, base] = [scenarios[service], scenarios[other], scenarios[direct]];
+      if (!a || !b || !base) continue;
       const baseQ = percentiles(base.latency);
-      const [a, b] = [added(percentiles(withJournal.latency), baseQ), added(percentiles(without.latency), baseQ)];
-      const [cpuA, cpuB] = [cpuPerRequestOf(withJournal), cpuPerRequestOf(without)];
-      json[`${rate}/${label}`] = { with: { added: a, cpu_us: cpuA }, without: { added: b, cpu_us: cpuB } };
+      const [addedA, addedB] = [added(percentiles(a.latency), baseQ), added(percentiles(b.latency), baseQ)];
+      const [cpuA, cpuB] = [cpuPerRequestOf(a), cpuPerRequestOf(b)];
+      json[`${rate}/${label}`] = {
+        service: { added: addedA, cpu_us: cpuA },
+        [variant]: { added: addedB, cpu_us: cpuB },
+      };
       lines.push(
-        `| ${label} | ${rate} req/s | ${us(a.p50)} / ${us(b.p50)} | ${us(a.p99)} / ${us(b.p99)} | ${cpuA ?? '-'} / ${cpuB ?? '-'} |`,
+        `| ${label} | ${rate} req/s | ${us(addedA.p50)} / ${us(addedB.p50)} | ${us(addedA.p99)} / ${us(addedB.p99)} | ${cpuA ?? '-'} / ${cpuB ?? '-'} |`,
       );
     }
   }
-  for (const [label, journaled, unjournaled] of pairs) {
-    const [withJournal, without] = [saturation[journaled], saturation[unjournaled]];
-    if (!withJournal || !without) continue;
-    const [a, b] = [withJournal.ok / withJournal.seconds, without.ok / without.seconds];
-    json[`saturation/${label}`] = { with_rps: Math.round(a), without_rps: Math.round(b), ratio: ratio(a, b) };
+  for (const [label, service, other] of pairs) {
+    const [a, b] = [saturation[service], saturation[other]];
+    if (!a || !b) continue;
+    const [rpsA, rpsB] = [a.ok / a.seconds, b.ok / b.seconds];
+    const [cpuA, cpuB] = [cpuPerRequestOf(a), cpuPerRequestOf(b)];
+    json[`saturation/${label}`] = {
+      service_rps: Math.round(rpsA),
+      [`${variant}_rps`]: Math.round(rpsB),
+      cpu_us: { service: cpuA, [variant]: cpuB },
+      rps_ratio: ratio(rpsB, rpsA),
+    };
     lines.push(
-      `| ${label} | saturation | ${Math.round(a)} / ${Math.round(b)} req/s (${ratio(a, b)}×) | | ${cpuPerRequestOf(withJournal) ?? '-'} / ${cpuPerRequestOf(without) ?? '-'} |`,
+      `| ${label} | saturation | ${Math.round(rpsA)} / ${Math.round(rpsB)} req/s (${variant}: ${ratio(rpsB, rpsA)}×) | | ${cpuA ?? '-'} / ${cpuB ?? '-'} |`,
     );
   }
   lines.push('');
