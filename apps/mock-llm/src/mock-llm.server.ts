@@ -10,6 +10,8 @@ export interface RecordedRequest {
   seq: number;
   path: string;
   authorization?: string;
+  /** The W3C trace context the caller propagated, when it did. */
+  traceparent?: string;
   /** The request as Chat Completions (a /v1/responses request is translated), to compare histories. */
   body: ChatCompletionRequest;
   /** What arrived at /v1/responses, untranslated. */
@@ -44,7 +46,13 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     if (problem) return reply.status(400).send(errorBody(problem.message, 'invalid_request_error', problem.param));
 
     seq += 1;
-    const record: RecordedRequest = { seq, path: request.url, authorization: request.headers.authorization, body };
+    const record: RecordedRequest = {
+      seq,
+      path: request.url,
+      authorization: request.headers.authorization,
+      traceparent: headerValue(request.headers.traceparent),
+      body,
+    };
     recorded.push(record);
     if (recorded.length > options.recordLimit) recorded.shift();
 
@@ -103,6 +111,7 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
       seq,
       path: request.url,
       authorization: request.headers.authorization,
+      traceparent: headerValue(request.headers.traceparent),
       body,
       responsesBody: raw,
     };
@@ -250,4 +259,8 @@ async function streamCompletion(
   if (closed) return 'client_closed';
   raw.end('data: [DONE]\n\n');
   return 'completed';
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

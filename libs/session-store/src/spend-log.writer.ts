@@ -2,7 +2,9 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { AppConfig } from '@app/config';
 import { describeDatabaseError } from '@app/database';
 import { Telemetry } from '@app/telemetry';
+import { Span } from '@opentelemetry/api';
 import { RateLimitedLogger } from '@app/redis';
+import { abandonDurableWrites, endDurableWrites, insertTraced, startBatchedDurableWrite } from './durable-write-spans';
 import { ResponseJournal } from './response-journal';
 import { ResponseRepository } from './response-repository';
 import { insertOrSetAside, RefusedRow } from './row-inserter';
@@ -38,6 +40,8 @@ interface QueuedRow {
   journalId: string | null;
   /** When it was queued (Unix ms): the writer's lag is measured from here. */
   queuedAt: number;
+  /** The traced turn's durable-write span, open until the row is in PostgreSQL. */
+  span: Span | undefined;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -125,6 +129,7 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       if (this.queue.length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     if (this.queue.length > 0) {
+      abandonDurableWrites(this.queue);
       const ids = this.queue.map(({ response }) => response.id).join(', ');
       const journaled = this.queue.filter(({ journalId }) => journalId !== null).length;
       this.logger.error(
@@ -146,7 +151,13 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       this.dropLog.warn(`Spend-log queue is at twice its bound: row ${response.id} (${response.status}) is dropped`);
       return false;
     }
-    const queued: QueuedRow = { response, bytes, journalId: options.journalId ?? null, queuedAt: Date.now() };
+    const queued: QueuedRow = {
+      response,
+      bytes,
+      journalId: options.journalId ?? null,
+      queuedAt: Date.now(),
+      span: startBatchedDurableWrite(),
+    };
     this.queue.push(queued);
     this.pendingBytes += bytes;
     this.unwritten.set(response.id, queued);
@@ -245,13 +256,14 @@ export class SpendLogWriter implements OnModuleInit, OnApplicationShutdown {
       rows.forEach((row) => this.inFlight.add(row.id));
       let refused: RefusedRow[];
       try {
-        ({ refused } = await insertOrSetAside(this.repository, rows));
+        ({ refused } = await insertTraced(batch, () => insertOrSetAside(this.repository, rows)));
       } catch (error) {
         this.onFailure(error, batch.length);
         return;
       } finally {
         rows.forEach((row) => this.inFlight.delete(row.id));
       }
+      endDurableWrites(batch, refused);
       for (const { row, reason } of refused) {
         this.logger.error(`Spend-log row ${row.id} cannot be written (${reason}); it is set aside, not retried`);
       }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RedisService } from '@app/redis';
+import { ATTRIBUTES, inSpan, SPAN_NAMES } from '@app/telemetry';
 import { ConversationStore } from './conversation-store';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
@@ -76,13 +77,18 @@ export class TurnRecorder {
       this.recordSpendOnly(storeUnavailableRecord(response));
       return false;
     }
-    const [cached, journalId] = await Promise.all([this.cache.save([response], () => json), this.journal.append(json)]);
+    const [cached, journalId] = await inSpan(SPAN_NAMES.cacheSave, async (span) => {
+      const saved = await Promise.all([this.cache.save([response], () => json), this.journal.append(json)]);
+      span?.setAttribute(ATTRIBUTES.cacheSaved, saved[0]);
+      span?.setAttribute(ATTRIBUTES.journalAppended, saved[1] !== null);
+      return saved;
+    });
     if (cached && (journalId !== null || !this.journal.enabled)) {
       this.enqueueCached(response, json.length, journalId);
       return true;
     }
     // Redis could not take it (all or part): PostgreSQL now, so any replica finds it at once.
-    if (await this.groupCommit.write(response)) {
+    if (await this.writeNow(response)) {
       if (journalId !== null) this.journal.remove([journalId]);
       this.writer.retrySoon();
       return true;
@@ -94,6 +100,14 @@ export class TurnRecorder {
     if (cached) await this.cache.delete(response.id, response.ownerHash);
     this.recordSpendOnly(storeUnavailableRecord(response));
     return false;
+  }
+
+  /** The row to PostgreSQL before the answer (the writer's queue would be too late for other replicas). */
+  private writeNow(response: StoredResponse): Promise<boolean> {
+    return inSpan(SPAN_NAMES.durableWrite, async (span) => {
+      span?.setAttribute(ATTRIBUTES.durableWriteMode, 'immediate');
+      return this.groupCommit.write(response);
+    });
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { Span } from '@opentelemetry/api';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LatencyWindow } from './latency-window';
+import { ATTRIBUTES } from './trace-names';
 
 export type HistoryLayer = 'redis' | 'buffer' | 'postgres';
 export type HistoryOutcome = 'hit' | 'partial' | 'db' | 'miss';
@@ -106,10 +108,19 @@ export class Telemetry {
     if (failure) this.redisErrors.inc({ operation, kind: failure });
   }
 
-  recordHistory(outcome: HistoryOutcome, perLayer: Partial<Record<HistoryLayer, number>> = {}): void {
+  /** Counts a history lookup, and tells its span (when traced) where the history came from. */
+  recordHistory(outcome: HistoryOutcome, perLayer: Partial<Record<HistoryLayer, number>> = {}, span?: Span): void {
     this.historyLookups.inc({ outcome });
     for (const [layer, count] of Object.entries(perLayer)) {
       if (count > 0) this.historyResponses.inc({ layer }, count);
+    }
+    if (span?.isRecording()) {
+      span.setAttributes({
+        [ATTRIBUTES.historySource]: outcome,
+        [ATTRIBUTES.historyFromRedis]: perLayer.redis ?? 0,
+        [ATTRIBUTES.historyFromBuffer]: perLayer.buffer ?? 0,
+        [ATTRIBUTES.historyFromPostgres]: perLayer.postgres ?? 0,
+      });
     }
   }
 

@@ -2,11 +2,18 @@ import { Logger } from '@nestjs/common';
 import { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
-import { Telemetry } from '@app/telemetry';
+import { Telemetry, traceRequest } from '@app/telemetry';
 import { newRequestTiming } from './request-timing';
 import { roundMs } from './round-ms';
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's trace id when it is traced (tracing on, and sampled), for its log line. */
+    traceId: string | undefined;
+  }
+}
 
 /** The caller's `x-request-id` when it is sane, else a new one. */
 export function requestIdOf(request: IncomingMessage): string {
@@ -16,14 +23,16 @@ export function requestIdOf(request: IncomingMessage): string {
 
 /**
  * One log line and the metrics of every request: route (the template, never the raw URL), status,
- * duration, upstream time, the service's own overhead and where the history came from.
- * Never the API key or the prompt.
+ * duration, upstream time, the service's own overhead, where the history came from and, when the
+ * request is traced, its trace id (its server span is named after the route). Never the API key or the prompt.
  */
 export function installRequestObservability(fastify: FastifyInstance, telemetry: Telemetry): void {
   const logger = new Logger('HTTP');
   fastify.decorateRequest('timing', null as never);
+  fastify.decorateRequest('traceId', undefined);
   fastify.addHook('onRequest', async (request, reply) => {
     request.timing = newRequestTiming();
+    request.traceId = traceRequest(request.method, request.routeOptions.url);
     void reply.header('x-request-id', request.id);
   });
   fastify.addHook('onResponse', async (request, reply) => {
@@ -47,6 +56,7 @@ export function installRequestObservability(fastify: FastifyInstance, telemetry:
       ...(stream ? { stream: true } : {}),
       ...headerField('cache', reply.getHeader('x-session-cache')),
       ...headerField('session_id', reply.getHeader('x-session-id')),
+      ...(request.traceId ? { trace_id: request.traceId } : {}),
     });
   });
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Server } from 'node:http';
 import { AppConfig } from '@app/config';
+import { stopTracing } from '@app/telemetry';
 import { DrainState } from './drain-state';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -56,6 +57,7 @@ export function installGracefulShutdown(app: NestFastifyApplication, config: App
       process.exit(1);
     }, HOOKS_DEADLINE_MS).unref();
     await app.close(); // the hooks: the writer's last flush and the journal, then the connections
+    await stopTracing(); // the last spans (the final flush's among them) are exported
     process.exit(0);
   };
 

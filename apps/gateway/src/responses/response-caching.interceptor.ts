@@ -1,12 +1,15 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
+import { Span } from '@opentelemetry/api';
 import { storeUnavailableRecord, StoredResponse, TurnRecorder } from '@app/session-store';
+import { withActiveSpan } from '@app/telemetry';
 import { DrainState } from '../lifecycle/drain-state';
 import { toResponseObject } from './response-object';
 import { renderTurn } from './response-render';
 import { storeUnavailable } from './store-unavailable';
 import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
+import { endTurnSpan } from './turn-span';
 
 /**
  * Records every response the moment it is finished, before the client sees it finish (TurnRecorder:
@@ -14,7 +17,7 @@ import { cancelledRecord, Turn, TurnEvent, TurnFailedError } from './turn';
  * only; a stream the client abandons is logged as cancelled, never cached. A stored response that
  * nothing durable could take is not acknowledged: 503, or `response.failed` on a stream. Then hands
  * the turn to the renderer (one interceptor, not two: each costs Nest's pipeline again on every
- * request, measured by `npm run bench`).
+ * request, measured by `npm run bench`). Recording runs under the turn's span, which ends here.
  */
 @Injectable()
 export class ResponseCachingInterceptor implements NestInterceptor {
@@ -37,9 +40,11 @@ export class ResponseCachingInterceptor implements NestInterceptor {
       concatMap(async (turn) => {
         if (turn.kind === 'stream') {
           streaming = true;
-          return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, recorded) }, reply);
+          return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, turn.span, recorded) }, reply);
         }
-        if (!(await this.recorder.record(turn.response))) throw storeUnavailable();
+        const stored = await withActiveSpan(turn.span, () => this.recorder.record(turn.response));
+        endTurnSpan(turn.span, turn.response, stored);
+        if (!stored) throw storeUnavailable();
         return renderTurn(turn, reply);
       }),
       finalize(() => {
@@ -48,17 +53,34 @@ export class ResponseCachingInterceptor implements NestInterceptor {
     );
   }
 
-  private tee(events: Observable<TurnEvent>, draft: StoredResponse, recorded: () => void): Observable<TurnEvent> {
-    let finished = false;
+  private tee(
+    events: Observable<TurnEvent>,
+    draft: StoredResponse,
+    span: Span | undefined,
+    recorded: () => void,
+  ): Observable<TurnEvent> {
+    let final: StoredResponse | undefined;
+    let stored: boolean | undefined;
     return events.pipe(
       concatMap((item) => {
         if (!item.final) return of(item);
-        finished = true;
-        const final = item.final;
-        return from(this.recorder.record(final)).pipe(map((stored) => (stored ? item : notStored(item, final))));
+        const last = item.final;
+        final = last;
+        return from(withActiveSpan(span, () => this.recorder.record(last))).pipe(
+          map((ok) => {
+            stored = ok;
+            return ok ? item : notStored(item, last);
+          }),
+        );
       }),
       finalize(() => {
-        if (!finished) this.recorder.recordSpendOnly(cancelledRecord(draft, this.drain.cancelCause));
+        if (final) {
+          endTurnSpan(span, final, stored !== false);
+        } else {
+          const cancelled = cancelledRecord(draft, this.drain.cancelCause);
+          this.recorder.recordSpendOnly(cancelled);
+          endTurnSpan(span, cancelled);
+        }
         recorded();
       }),
     );

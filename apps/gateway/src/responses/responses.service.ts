@@ -14,7 +14,10 @@ import {
   StoredResponse,
   tagOfResponseId,
 } from '@app/session-store';
+import { ATTRIBUTES, inSpan, SPAN_NAMES, withActiveSpan } from '@app/telemetry';
+import { Span } from '@opentelemetry/api';
 import { ApiError } from '../common/api-error';
+import { API_ERROR_SPAN } from '../common/api-error-type';
 import { durably } from '../common/durably';
 import { shownId } from '../common/shown-id';
 import { DrainState } from '../lifecycle/drain-state';
@@ -26,6 +29,7 @@ import { ItemReferences } from './item-references';
 import { ResolvedHistory, SessionHandler } from './session.handler';
 import { storeAtCapacity } from './store-unavailable';
 import { cancelledRecord, Turn, TurnFailedError } from './turn';
+import { describeTurn, endTurnSpan, failTurnSpan, startTurnSpan } from './turn-span';
 import { UPSTREAM_ADAPTER, UpstreamAdapter, UpstreamTurn } from './upstream/upstream-adapter';
 
 const SESSION_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -49,7 +53,11 @@ export class ResponsesService {
 
   private readonly requestContext: RequestContext;
 
-  /** Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError. */
+  /**
+   * Validates, rebuilds the history, and asks the upstream. Upstream failures throw TurnFailedError.
+   * The turn's span (when traced) is active throughout, and handed on with the Turn to be ended once the
+   * response is recorded.
+   */
   async create(
     body: unknown,
     caller: Caller,
@@ -60,6 +68,24 @@ export class ResponsesService {
     const request = parseCreateResponseRequest(body, this.requestContext);
     // The writer's queue is at its bound (PostgreSQL has been away): refuse before anything is spent.
     if (request.store && this.writer.atCapacity !== null) throw storeAtCapacity();
+    const span = startTurnSpan(request.model, request.stream);
+    try {
+      return await withActiveSpan(span, () => this.startTurn(request, caller, sessionHeader, signal, timing, span));
+    } catch (error) {
+      if (error instanceof TurnFailedError) endTurnSpan(span, error.record);
+      else failTurnSpan(span, error);
+      throw error;
+    }
+  }
+
+  private async startTurn(
+    request: CreateResponseRequest,
+    caller: Caller,
+    sessionHeader: string | undefined,
+    signal: AbortSignal,
+    timing: RequestTiming,
+    span: Span | undefined,
+  ): Promise<Turn> {
     const history =
       request.conversationId !== null
         ? await this.conversationHistory(request.conversationId, caller.ownerHash)
@@ -73,6 +99,7 @@ export class ResponsesService {
       history.source,
       this.config.sessionTagScope,
     );
+    describeTurn(span, draft);
     const turn: UpstreamTurn = {
       model: request.model,
       instructions: request.instructions,
@@ -84,10 +111,10 @@ export class ResponsesService {
     };
     try {
       if (request.stream) {
-        return { kind: 'stream', draft, events: await this.upstream.stream(turn, draft, signal), sessionId };
+        return { kind: 'stream', draft, events: await this.upstream.stream(turn, draft, signal), sessionId, span };
       }
       const result = await this.upstream.complete(turn, signal);
-      return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId };
+      return { kind: 'response', response: { ...draft, ...result, completedAt: Date.now() }, sessionId, span };
     } catch (error) {
       const record = signal.aborted ? cancelledRecord(draft, this.drain.cancelCause) : failedRecord(draft, error);
       throw new TurnFailedError(asApiError(error), record);
@@ -95,11 +122,16 @@ export class ResponsesService {
   }
 
   /** A conversation's items as the turn's history (its session is the conversation), or 404. */
-  private async conversationHistory(id: string, ownerHash: string): Promise<ResolvedHistory> {
+  private conversationHistory(id: string, ownerHash: string): Promise<ResolvedHistory> {
+    return inSpan(SPAN_NAMES.history, (span) => this.conversationHistoryIn(id, ownerHash, span), API_ERROR_SPAN);
+  }
+
+  private async conversationHistoryIn(id: string, ownerHash: string, span: Span | undefined): Promise<ResolvedHistory> {
     const history = isConversationId(id) ? await durably(() => this.conversations.history(id, ownerHash)) : null;
     if (!history) {
       throw ApiError.notFound(`Conversation with id '${shownId(id)}' not found.`, 'conversation');
     }
+    span?.setAttribute(ATTRIBUTES.historySource, history.source);
     return { sessionId: id, ...history };
   }
 

@@ -14,8 +14,10 @@ import {
 } from '@app/session-store';
 import { describeDatabaseError } from '@app/database';
 import { RedisService } from '@app/redis';
-import { Telemetry } from '@app/telemetry';
+import { ATTRIBUTES, inSpan, SPAN_NAMES, Telemetry } from '@app/telemetry';
+import { Span } from '@opentelemetry/api';
 import { ApiError } from '../common/api-error';
+import { API_ERROR_SPAN } from '../common/api-error-type';
 import { shownId } from '../common/shown-id';
 
 export interface ResolvedHistory {
@@ -69,24 +71,41 @@ export class SessionHandler {
     private readonly redis: RedisService,
   ) {}
 
-  async resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
-    if (previousResponseId === null) return { sessionId: null, items: [], source: 'none' };
+  /** In a span of its own (when traced) that says where the history came from. */
+  resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
+    return inSpan(SPAN_NAMES.history, (span) => this.resolveIn(previousResponseId, ownerHash, span), API_ERROR_SPAN);
+  }
+
+  private async resolveIn(
+    previousResponseId: string | null,
+    ownerHash: string,
+    span: Span | undefined,
+  ): Promise<ResolvedHistory> {
+    if (previousResponseId === null) {
+      span?.setAttribute(ATTRIBUTES.historySource, 'none');
+      return { sessionId: null, items: [], source: 'none' };
+    }
     // Not one of our ids (a typo, NUL bytes, another service's id): no store can hold it.
     if (tagOfResponseId(previousResponseId) === undefined) {
-      this.telemetry.recordHistory('miss');
+      this.telemetry.recordHistory('miss', {}, span);
       throw previousResponseNotFound(previousResponseId);
     }
     // After Redis trouble (a node died or failed over) a response another replica acknowledged through the
     // cache may be in no layer for a moment, on its way to PostgreSQL (TurnRecorder): look once more then.
     const recheck = this.redis.troubledWithin(RECENT_TROUBLE_MS);
-    const found = await this.lookup(previousResponseId, ownerHash, !recheck);
+    const found = await this.lookup(previousResponseId, ownerHash, !recheck, span);
     if (found) return found;
     await sleep(NOT_FOUND_RECHECK_MS);
-    return (await this.lookup(previousResponseId, ownerHash, true)) as ResolvedHistory;
+    return (await this.lookup(previousResponseId, ownerHash, true, span)) as ResolvedHistory;
   }
 
   /** The history, or (unless `final`, when it throws) null when no layer holds `previousResponseId`. */
-  private async lookup(previousResponseId: string, ownerHash: string, final: boolean): Promise<ResolvedHistory | null> {
+  private async lookup(
+    previousResponseId: string,
+    ownerHash: string,
+    final: boolean,
+    span: Span | undefined,
+  ): Promise<ResolvedHistory | null> {
     // Each response's history (input then output), newest first; Redis holds only resolvable ones.
     const newestFirst: ConversationItem[][] = [];
     let sessionId: string | null = null;
@@ -113,13 +132,13 @@ export class SessionHandler {
     const head = fetched[0];
     if (fromRedis === 0 && (!head || head.id !== previousResponseId || !isResolvable(head))) {
       if (!final && !head) return null;
-      this.telemetry.recordHistory('miss', perLayer);
+      this.telemetry.recordHistory('miss', perLayer, span);
       throw previousResponseNotFound(previousResponseId);
     }
     const end = firstUnusable(fetched);
     const lost = end === fetched.length ? missingAncestor(missing, fetched, fromBuffer) : null;
     if (lost !== null) {
-      this.telemetry.recordHistory('miss', perLayer);
+      this.telemetry.recordHistory('miss', perLayer, span);
       this.logger.error(
         `History of ${previousResponseId} is incomplete: its ancestor ${lost} is in no layer (not deleted); ` +
           'the turn is refused rather than continued with a shortened history',
@@ -129,7 +148,7 @@ export class SessionHandler {
     const usable = fetched.slice(0, end);
     for (const response of usable) newestFirst.push(historyItems(response));
     const source = fromRedis === 0 ? 'db' : usable.length === 0 ? 'hit' : 'partial';
-    this.telemetry.recordHistory(source, perLayer);
+    this.telemetry.recordHistory(source, perLayer, span);
 
     const backfill = fetched.filter(isResolvable);
     if (backfill.length > 0 && (await this.cache.save(backfill))) this.telemetry.backfilled.inc(backfill.length);

@@ -1,3 +1,4 @@
+import { Span } from '@opentelemetry/api';
 import { Observable } from 'rxjs';
 import { StoredResponse } from '@app/session-store';
 import { ApiError } from '../common/api-error';
@@ -9,10 +10,13 @@ export interface TurnEvent {
   final?: StoredResponse;
 }
 
-/** What the controller hands to the interceptors: a finished response, or a stream of events. */
+/**
+ * What the controller hands to the interceptors: a finished response, or a stream of events; with the
+ * turn's span when it is traced, which the interceptor ends once the response is recorded.
+ */
 export type Turn =
-  | { kind: 'response'; response: StoredResponse; sessionId: string }
-  | { kind: 'stream'; draft: StoredResponse; events: Observable<TurnEvent>; sessionId: string };
+  | { kind: 'response'; response: StoredResponse; sessionId: string; span?: Span }
+  | { kind: 'stream'; draft: StoredResponse; events: Observable<TurnEvent>; sessionId: string; span?: Span };
 
 /** A turn that failed upstream: the client gets `error`; the record still goes to the spend log. */
 export class TurnFailedError extends Error {

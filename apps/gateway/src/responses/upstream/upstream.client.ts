@@ -1,8 +1,9 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { Telemetry } from '@app/telemetry';
+import { ATTRIBUTES, markFailed, SPAN_NAMES, startSpan, Telemetry, withActiveSpan } from '@app/telemetry';
 import { Agent, Dispatcher, request } from 'undici';
 import { ApiError, ApiErrorBody } from '../../common/api-error';
+import { apiErrorType } from '../../common/api-error-type';
 import { RequestTiming } from '../../common/request-timing';
 import { fromUpstreamStatus, upstreamTimeout, upstreamUnreachable } from './upstream-error';
 
@@ -46,6 +47,8 @@ export class UpstreamClient implements OnApplicationShutdown {
   /**
    * Sends the request and waits for the status line. A non-2xx answer, a connection failure or
    * the timeout reject with the ApiError the client should get; the caller's `signal` aborts.
+   * Traced (under the turn's span) until the answer is read: the HTTP client span is its child, and
+   * carries the `traceparent` to the upstream.
    */
   async post(
     path: string,
@@ -57,8 +60,11 @@ export class UpstreamClient implements OnApplicationShutdown {
     if (signal.aborted) throw upstreamUnreachable('the client went away before the upstream was called');
     const started = performance.now();
     const labels = { api: this.config.upstreamApi, stream: String((payload as { stream?: boolean }).stream === true) };
+    const span = startSpan(SPAN_NAMES.upstream);
+    span?.setAttribute(ATTRIBUTES.openAiApiType, this.config.upstreamApi === 'chat' ? 'chat_completions' : 'responses');
     let finished = false;
-    const finish = (outcome: 'ok' | 'error') => {
+    /** `errorType`: the failure's code, for the span (default `upstream_error`). */
+    const finish = (outcome: 'ok' | 'error', errorType = 'upstream_error') => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
@@ -67,6 +73,10 @@ export class UpstreamClient implements OnApplicationShutdown {
       timing.calledUpstream = true;
       timing.upstreamMs += seconds * 1000;
       this.telemetry.upstreamDuration.observe({ ...labels, outcome }, seconds);
+      if (span) {
+        if (outcome === 'error') markFailed(span, errorType);
+        span.end();
+      }
     };
     // One controller for both reasons to stop: the client went away, or the time is up.
     const abort = new AbortController();
@@ -86,23 +96,27 @@ export class UpstreamClient implements OnApplicationShutdown {
     const auth = this.config.upstreamApiKey ? `Bearer ${this.config.upstreamApiKey}` : authorization;
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(`${this.config.upstreamBaseUrl}${path}`, {
-        method: 'POST',
-        dispatcher: this.agent,
-        signal: abort.signal,
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
-        body: JSON.stringify(payload),
-        headersTimeout: this.config.upstreamTimeoutMs,
-        bodyTimeout: this.config.upstreamTimeoutMs,
-      });
+      response = await withActiveSpan(span, () =>
+        request(`${this.config.upstreamBaseUrl}${path}`, {
+          method: 'POST',
+          dispatcher: this.agent,
+          signal: abort.signal,
+          headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+          body: JSON.stringify(payload),
+          headersTimeout: this.config.upstreamTimeoutMs,
+          bodyTimeout: this.config.upstreamTimeoutMs,
+        }),
+      );
     } catch (error) {
-      finish('error');
-      throw failure(error);
+      const apiError = failure(error);
+      finish('error', apiErrorType(apiError));
+      throw apiError;
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const text = await response.body.text().catch(() => '');
-      finish('error');
-      throw fromUpstreamStatus(response.statusCode, text);
+      const apiError = fromUpstreamStatus(response.statusCode, text);
+      finish('error', apiErrorType(apiError));
+      throw apiError;
     }
     const body = response.body;
     const reason = (error: unknown) => {
@@ -110,7 +124,7 @@ export class UpstreamClient implements OnApplicationShutdown {
       return { code: code ?? 'upstream_error', message };
     };
     const abandon = () => {
-      finish('error');
+      finish('error', 'client_disconnected');
       if (!body.destroyed) body.destroy();
     };
     const json = async <T>(): Promise<T> => {
@@ -119,8 +133,9 @@ export class UpstreamClient implements OnApplicationShutdown {
         finish('ok');
         return parsed;
       } catch (error) {
-        finish('error');
-        throw failure(error);
+        const apiError = failure(error);
+        finish('error', apiErrorType(apiError));
+        throw apiError;
       }
     };
     return { body, reason, finish, abandon, json };
