@@ -15,7 +15,7 @@ import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { latencySection, report, saturationLines, streamingSection, variantSection } from './report';
+import { latencySection, overloadSection, report, saturationLines, streamingSection, variantSection } from './report';
 import { ScenarioName, SCENARIOS, VariantName } from './scenarios';
 
 const QUICK = process.argv.includes('--quick');
@@ -36,8 +36,10 @@ const PROBES = {
   saturation: process.argv.includes('--saturation'),
   latency: process.argv.includes('--latency'),
   streaming: process.argv.includes('--streaming'),
+  /** Open loop at twice the capacity measured at saturation (so it runs the saturation part too). */
+  overload: process.argv.includes('--overload'),
 };
-const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming;
+const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming || PROBES.overload;
 const PROBE_RATES = ((): number[] => {
   const given = process.argv.find((arg) => arg.startsWith('--rates='))?.slice('--rates='.length) ?? '1000';
   const rates = given.split(',').map(Number);
@@ -52,21 +54,37 @@ const PLAN = PROBING
       segmentMs: 5000,
       rounds: 3,
       coldMaxRate: 1000,
-      saturationMs: PROBES.saturation ? 5000 : 0,
+      saturationMs: PROBES.saturation || PROBES.overload ? 5000 : 0,
+      overload: PROBES.overload,
       streamRate: PROBES.streaming ? 200 : 0,
       rows: 0,
     }
   : QUICK
-    ? { rates: [500], segmentMs: 1500, rounds: 1, coldMaxRate: 1000, saturationMs: 1500, streamRate: 200, rows: 2000 }
+    ? {
+        rates: [500],
+        segmentMs: 1500,
+        rounds: 1,
+        coldMaxRate: 1000,
+        saturationMs: 1500,
+        overload: true,
+        streamRate: 200,
+        rows: 2000,
+      }
     : {
         rates: [500, 1000, 2000],
         segmentMs: 3000,
         rounds: 3,
         coldMaxRate: 1000,
         saturationMs: 3000,
+        overload: true,
         streamRate: 200,
         rows: 10000,
       };
+/** Overload runs: the service's scenario, and the Nest floor and direct calls with the same payload at the same rate. */
+const OVERLOAD_GROUPS = [
+  ['service-new', 'nest-floor-1', 'direct-1'],
+  ['service-warm', 'nest-floor-10', 'direct-10'],
+] as const;
 const UPSTREAM_LATENCY_MS = 20;
 const WARMUP = { rate: 500, ms: QUICK ? 1500 : 4000 };
 const CHAIN_DEPTH = 10;
@@ -198,9 +216,11 @@ async function main(): Promise<void> {
     // per-session cap never evicts their ancestors; every cold request gets a chain of its own.
     const config = new AppConfig({ ...process.env, ...gatewayEnv });
     const warmAtSaturation = SATURATION_CEILING * (PLAN.saturationMs / 1000) * PLAN.rounds;
+    const warmAtOverload = PLAN.overload ? 2 * SATURATION_CEILING * (PLAN.segmentMs / 1000) * PLAN.rounds : 0;
     const totalWarm =
       PLAN.rates.reduce((sum, rate) => sum + rate, 0) * (PLAN.segmentMs / 1000) * PLAN.rounds +
       warmAtSaturation +
+      warmAtOverload +
       WARMUP.rate * (WARMUP.ms / 1000);
     const totalCold =
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
@@ -326,6 +346,22 @@ async function main(): Promise<void> {
       }
     }
 
+    // Open loop at twice each capacity measured above: what is admitted, how fast, and how much is refused.
+    const overload: Record<string, LoadResult> = {};
+    const overloadRates: Record<string, number> = {};
+    for (const group of PLAN.overload ? OVERLOAD_GROUPS : []) {
+      const capacity = saturation[group[0]];
+      if (!capacity) continue;
+      const rate = Math.round((2 * capacity.ok) / capacity.seconds);
+      for (const name of group) overloadRates[name] = rate;
+      for (let round = 0; round < PLAN.rounds; round += 1) {
+        for (const name of shuffled([...group])) {
+          log(`overload ${rate}/s round ${round + 1}: ${name}`);
+          merge(overload, name, await measure(name, () => fixedRate(target(name), rate, PLAN.segmentMs)));
+        }
+      }
+    }
+
     const streaming: Record<string, LoadResult> = {};
     for (let round = 0; round < PLAN.rounds && PLAN.streamRate > 0; round += 1) {
       for (const name of shuffled(chosen(SCENARIOS.streaming))) {
@@ -346,6 +382,7 @@ async function main(): Promise<void> {
               ([variant, detail]) => variantSection(variant as VariantName, detail, latency, saturation).lines,
             )
           : []),
+        ...(PROBES.overload ? overloadSection(overload, overloadRates).lines : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
       ];
       console.log(sections.join('\n'));
@@ -375,6 +412,8 @@ async function main(): Promise<void> {
       variants: RUNNING_VARIANTS,
       latency,
       saturation,
+      overload,
+      overloadRates,
       streaming,
       rss: { after_load_bytes: rssAfterLoad, ...openStreams },
       micro,
@@ -401,6 +440,8 @@ function merge(into: Record<string, LoadResult>, name: string, result: LoadResul
     return;
   }
   existing.latency.add(result.latency);
+  existing.okLatency.add(result.okLatency);
+  existing.refused += result.refused;
   if (existing.firstByte && result.firstByte) existing.firstByte.add(result.firstByte);
   existing.sent += result.sent;
   existing.ok += result.ok;

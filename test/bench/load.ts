@@ -14,9 +14,13 @@ export interface LoadResult {
   latency: hdr.Histogram;
   /** Streams only: time to the first body byte, in microseconds. */
   firstByte?: hdr.Histogram;
+  /** Latency of the 2xx answers only (what admitted requests saw), in microseconds. */
+  okLatency: hdr.Histogram;
   sent: number;
   ok: number;
   errors: number;
+  /** Answers 503 or 429 (refused: overload, or a bound), counted in `errors` too. */
+  refused: number;
   seconds: number;
   /** CPU time the process in front (service, floor or mock) used during the run, where measured. */
   cpuSeconds?: number;
@@ -67,7 +71,7 @@ async function send(target: Target, index: number, firstByte?: (micros: number) 
  * then, so a slow server cannot hide queueing by slowing the generator (no coordinated omission).
  */
 export async function fixedRate(target: Target, rate: number, durationMs: number, stream = false): Promise<LoadResult> {
-  const result: LoadResult = { latency: newHistogram(), sent: 0, ok: 0, errors: 0, seconds: durationMs / 1000 };
+  const result = newResult(durationMs);
   if (stream) result.firstByte = newHistogram();
   const total = Math.round((rate * durationMs) / 1000);
   const start = performance.now();
@@ -79,11 +83,7 @@ export async function fixedRate(target: Target, rate: number, durationMs: number
         const index = result.sent++;
         const dueAt = start + (index * 1000) / rate;
         const request = send(target, index, (micros) => result.firstByte?.recordValue(Math.max(1, micros)), dueAt)
-          .then((status) => {
-            result.latency.recordValue(Math.max(1, Math.round((performance.now() - dueAt) * 1000)));
-            if (status >= 200 && status < 300) result.ok += 1;
-            else result.errors += 1;
-          })
+          .then((status) => count(result, status, Math.max(1, Math.round((performance.now() - dueAt) * 1000))))
           .catch(() => {
             result.errors += 1;
           })
@@ -101,7 +101,7 @@ export async function fixedRate(target: Target, rate: number, durationMs: number
 
 /** Closed-loop saturation: `concurrency` clients send back to back for the duration. */
 export async function saturate(target: Target, concurrency: number, durationMs: number): Promise<LoadResult> {
-  const result: LoadResult = { latency: newHistogram(), sent: 0, ok: 0, errors: 0, seconds: durationMs / 1000 };
+  const result = newResult(durationMs);
   const deadline = performance.now() + durationMs;
   const worker = async () => {
     while (performance.now() < deadline) {
@@ -109,9 +109,7 @@ export async function saturate(target: Target, concurrency: number, durationMs: 
       const started = performance.now();
       try {
         const status = await send(target, index);
-        result.latency.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
-        if (status >= 200 && status < 300) result.ok += 1;
-        else result.errors += 1;
+        count(result, status, Math.max(1, Math.round((performance.now() - started) * 1000)));
       } catch {
         result.errors += 1;
       }
@@ -121,6 +119,29 @@ export async function saturate(target: Target, concurrency: number, durationMs: 
   await Promise.all(Array.from({ length: concurrency }, worker));
   result.seconds = (performance.now() - began) / 1000;
   return result;
+}
+
+function newResult(durationMs: number): LoadResult {
+  return {
+    latency: newHistogram(),
+    okLatency: newHistogram(),
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    refused: 0,
+    seconds: durationMs / 1000,
+  };
+}
+
+function count(result: LoadResult, status: number, micros: number): void {
+  result.latency.recordValue(micros);
+  if (status >= 200 && status < 300) {
+    result.ok += 1;
+    result.okLatency.recordValue(micros);
+    return;
+  }
+  result.errors += 1;
+  if (status === 503 || status === 429) result.refused += 1;
 }
 
 export function percentiles(histogram: hdr.Histogram): { p50: number; p95: number; p99: number } {

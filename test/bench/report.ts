@@ -10,6 +10,9 @@ export interface BenchInput {
   variants: Partial<Record<VariantName, string>>;
   latency: Record<string, Record<string, LoadResult>>;
   saturation: Record<string, LoadResult>;
+  /** Open loop at twice the service's capacity (per scenario group), and the rate each ran at. */
+  overload: Record<string, LoadResult>;
+  overloadRates: Record<string, number>;
   streaming: Record<string, LoadResult>;
   rss: { after_load_bytes: number; idle_bytes: number; open_streams: number; open_streams_bytes: number };
   micro: { chain_resolution: ChainResolution[]; database_fallback: DatabaseFallback[]; writer: WriterThroughput };
@@ -104,6 +107,11 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
     lines.push(...part.lines);
     (json.variants as Record<string, unknown>)[variant] = { detail, ...part.json };
   }
+
+  const overloadPart = overloadSection(input.overload, input.overloadRates);
+  lines.push(...overloadPart.lines);
+  targets.push(...overloadPart.targets);
+  json.overload = overloadPart.json;
 
   const streamingPart = streamingSection(input.streaming);
   lines.push(...streamingPart.lines);
@@ -309,6 +317,55 @@ export function variantSection(
   }
   lines.push('');
   return { lines, json };
+}
+
+/**
+ * Offered twice the service's capacity (open loop): the share it admits and their latency, against the
+ * Nest floor and direct calls at the same rate; the target is on the added p99 of what is admitted.
+ */
+export function overloadSection(overload: Record<string, LoadResult>, rates: Record<string, number>): Section {
+  const lines = [
+    '### Overload (open loop at twice the capacity measured at saturation; latency of the 2xx answers)',
+    '',
+    '| scenario | offered req/s | answered 2xx req/s | refused (503/429) | other errors | p50 µs | p99 µs | added p50 | added p99 | CPU µs per request |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const targets: Target[] = [];
+  const json: Record<string, unknown> = {};
+  for (const [name, result] of inScenarioOrder(overload)) {
+    const q = percentiles(result.okLatency);
+    const base = overload[BASELINE[name] ?? ''];
+    const extra = base ? added(q, percentiles(base.okLatency)) : undefined;
+    const refusedShare = result.refused / Math.max(1, result.sent);
+    const cpu = cpuPerRequestOf(result);
+    json[name] = {
+      offered_rps: rates[name],
+      ok_rps: Math.round(result.ok / result.seconds),
+      refused_share: Math.round(refusedShare * 1000) / 1000,
+      other_errors: result.errors - result.refused,
+      admitted: q,
+      added: extra ?? null,
+      cpu_us_per_request: cpu ?? null,
+    };
+    lines.push(
+      `| ${name} | ${rates[name] ?? '-'} | ${Math.round(result.ok / result.seconds)} | ${Math.round(refusedShare * 100)}% | ${result.errors - result.refused} | ${us(q.p50)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu ?? '-'} |`,
+    );
+  }
+  lines.push('');
+  for (const [service, nest] of [
+    ['service-new', 'nest-floor-1'],
+    ['service-warm', 'nest-floor-10'],
+  ] as const) {
+    const [a, b] = [json[service], json[nest]] as Array<{ added: Quantiles | null } | undefined>;
+    if (!a?.added || !b?.added) continue;
+    const r = ratio(a.added.p99, b.added.p99);
+    targets.push({
+      target: `offered 2× capacity (${service}), admitted added p99 ≤ 10× the Nest floor’s at the same rate`,
+      measured: `${r}× (${us(a.added.p99)} µs vs ${us(b.added.p99)} µs), ${Math.round((json[service] as { refused_share: number }).refused_share * 100)}% refused`,
+      met: r <= 10,
+    });
+  }
+  return { lines, json, targets };
 }
 
 /** Streams: time to first and last byte, added first-byte latency against direct. */

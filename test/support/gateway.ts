@@ -17,11 +17,15 @@ export function uniquePrefix(): string {
   return `${process.env.REDIS_KEY_PREFIX ?? 'rsc-test'}-${randomBytes(4).toString('hex')}`;
 }
 
-/** The gateway on the real Fastify server, real Redis and PostgreSQL, listening on a free port. */
+/**
+ * The gateway on the real Fastify server, real Redis and PostgreSQL, listening on a free port. Admission
+ * control is off unless `env` sets it: the gateway shares its event loop with the test driving it.
+ */
 export async function startGateway(env: Record<string, string | undefined> = {}): Promise<RunningGateway> {
   const config = new AppConfig({
     ...process.env,
     REDIS_KEY_PREFIX: uniquePrefix(),
+    OVERLOAD_QUEUE_TARGET_MS: '0',
     ...env,
     PORT: '0',
     HOST: '127.0.0.1',

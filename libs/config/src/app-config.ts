@@ -60,6 +60,8 @@ export class AppConfig {
   readonly shutdownGraceMs: number;
   /** Other `/v1/*` requests (chat completions, embeddings, models, …) are proxied to the upstream unchanged. */
   readonly passthrough: boolean;
+  /** Admission control: API requests are shed while a standing queue keeps every one longer than this (0: never). */
+  readonly overloadQueueTargetMs: number;
   /** Required (as a bearer token) by the /cache ops endpoints when set. */
   readonly adminApiKey?: string;
   readonly logLevel: LogLevel;
@@ -91,6 +93,7 @@ export class AppConfig {
     this.shutdownDelayMs = integerFrom(env, 'SHUTDOWN_DELAY_MS', 5_000, 0, 600_000);
     this.shutdownGraceMs = integerFrom(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 3_600_000);
     this.passthrough = booleanFrom(env, 'PASSTHROUGH') ?? true;
+    this.overloadQueueTargetMs = integerFrom(env, 'OVERLOAD_QUEUE_TARGET_MS', 50, 0, 60_000);
     this.adminApiKey = readEnv(env, 'ADMIN_API_KEY');
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info');
   }

@@ -85,6 +85,11 @@ export class Telemetry {
     help: 'Spend-log rows in batches that failed (they stay queued and are retried)',
     registers: [this.registry],
   });
+  readonly requestsShed = new Counter({
+    name: 'rsc_requests_shed_total',
+    help: 'API requests refused with 503 server_overloaded before any work (admission control)',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'rsc_' });

@@ -15,12 +15,15 @@ export interface Replica {
 /**
  * The environment replicas of one test share: one key namespace and fast recovery. The run's
  * DATABASE_URL and REDIS_URL reach each replica from this process's environment unless `env` overrides them.
+ * Admission control is off unless `env` sets it (test/faults/overload.fault-spec.ts): on a machine shared by
+ * the test, Redis nodes and several replicas, a descheduled replica must not refuse what a test asserts on.
  */
 export function sharedEnv(env: Record<string, string>): Record<string, string> {
   return {
     REDIS_KEY_PREFIX: uniquePrefix(),
     JOURNAL_ORPHAN_AFTER_MS: '2000',
     LOG_LEVEL: 'info',
+    OVERLOAD_QUEUE_TARGET_MS: '0',
     ...env,
   };
 }

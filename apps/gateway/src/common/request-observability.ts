@@ -44,7 +44,7 @@ export function installRequestObservability(fastify: FastifyInstance, telemetry:
     const overheadMs = calledUpstream ? Math.max(0, reply.elapsedTime - upstreamMs) : undefined;
     const stream = String(reply.getHeader('content-type') ?? '').startsWith('text/event-stream');
     if (overheadMs !== undefined) telemetry.overhead.observe({ stream: String(stream) }, overheadMs / 1000);
-    if (route === '/metrics' || route.startsWith('/health')) return;
+    if (route === '/metrics' || route.startsWith('/health') || request.shed) return;
     logger.log({
       msg: 'request',
       request_id: request.id,

@@ -1,0 +1,43 @@
+import { AdmissionRatio, MIN_ADMITTED } from './admission-ratio';
+
+describe('AdmissionRatio', () => {
+  it('admits everything while some request in each window is served without waiting', () => {
+    const ratio = new AdmissionRatio(50);
+    for (let window = 0; window < 10; window += 1) ratio.observe(3);
+    expect(ratio.value).toBe(1);
+    expect(ratio.admits(0.999)).toBe(true);
+  });
+
+  it('takes one window in which every request waited for a pause, not for overload', () => {
+    const ratio = new AdmissionRatio(50);
+    ratio.observe(200);
+    ratio.observe(3);
+    ratio.observe(200);
+    expect(ratio.value).toBe(1);
+  });
+
+  it('sheds more in each further window with a standing queue, never everything', () => {
+    const ratio = new AdmissionRatio(50);
+    ratio.observe(200);
+    ratio.observe(200);
+    expect(ratio.value).toBeCloseTo(0.7);
+    expect(ratio.admits(0.69)).toBe(true);
+    expect(ratio.admits(0.71)).toBe(false);
+    for (let window = 0; window < 50; window += 1) ratio.observe(200);
+    expect(ratio.value).toBe(MIN_ADMITTED);
+  });
+
+  it('holds between half the target and the target, and recovers step by step below it or when idle', () => {
+    const ratio = new AdmissionRatio(50);
+    for (let window = 0; window < 3; window += 1) ratio.observe(200);
+    const shed = ratio.value;
+    ratio.observe(40);
+    expect(ratio.value).toBe(shed);
+    ratio.observe(10);
+    expect(ratio.value).toBeCloseTo(shed + 0.05);
+    ratio.observe(undefined);
+    expect(ratio.value).toBeCloseTo(shed + 0.1);
+    for (let window = 0; window < 20; window += 1) ratio.observe(10);
+    expect(ratio.value).toBe(1);
+  });
+});
