@@ -168,6 +168,42 @@ describe('Conversations API', () => {
       expect(await userTexts()).toEqual(['a', 'b', 'c', 'd', 'e']);
     });
 
+    it('follows items any writer adds or removes (a replica of the previous build, SQL by hand)', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'a' }] });
+      expect((await turn(id, 'b')).cache).toBe('hit');
+      // What the previous build's append statement does: no version of its own.
+      await bed.pg.query(
+        `INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
+         VALUES ($1, 'msg_by_hand', $2::jsonb, now())`,
+        [
+          id,
+          JSON.stringify({
+            id: 'msg_by_hand',
+            type: 'message',
+            role: 'user',
+            content: [{ type: 'input_text', text: 'by hand' }],
+          }),
+        ],
+      );
+      await turn(id, 'c');
+      expect(await userTexts()).toEqual(['a', 'b', 'by hand', 'c']);
+      await bed.pg.query(`DELETE FROM conversation_items WHERE conversation_id = $1 AND item_id = 'msg_by_hand'`, [id]);
+      await turn(id, 'd');
+      expect(await userTexts()).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('keeps an item once when requests carrying it run at the same time', async () => {
+      const client = bed.client();
+      const { id } = await client.conversations.create({});
+      const item = { id: 'msg_retried', type: 'message' as const, role: 'user' as const, content: 'sent twice' };
+      await Promise.all(Array.from({ length: 5 }, () => client.conversations.items.create(id, { items: [item] })));
+      const listed = await client.conversations.items.list(id, { order: 'asc' });
+      expect(listed.data.filter((entry) => entry.id === 'msg_retried')).toHaveLength(1);
+      await turn(id, 'after');
+      expect(await userTexts()).toEqual(['sent twice', 'after']);
+    });
+
     it('continues from every item after concurrent turns, whichever of them Redis saw last', async () => {
       const client = bed.client();
       const { id } = await client.conversations.create({});

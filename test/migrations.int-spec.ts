@@ -57,6 +57,19 @@ describe('npm run db:migrate', () => {
         "SELECT data_type, column_default FROM information_schema.columns WHERE table_name = 'conversations' AND column_name = 'version'",
       );
       expect(version.rows).toEqual([{ data_type: 'bigint', column_default: '0' }]);
+      const triggers = await client.query<{ tgname: string }>(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'conversation_items'::regclass AND NOT tgisinternal ORDER BY tgname",
+      );
+      expect(triggers.rows.map((row) => row.tgname)).toEqual([
+        'conversation_items_deleted',
+        'conversation_items_inserted',
+      ]);
+      const itemIndexes = await client.query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'conversation_items'",
+      );
+      expect(itemIndexes.rows.map((row) => row.indexdef).join('\n')).toMatch(
+        /UNIQUE INDEX \S+ ON public\.conversation_items USING btree \(conversation_id, item_id\)/,
+      );
     } finally {
       await client.end();
     }

@@ -102,13 +102,6 @@ redis.call('ZREM', KEYS[1], ARGV[2])
 return 1
 `;
 
-/** Returns a conversation's copy (KEYS[1]) and refreshes its TTL (ARGV[1] seconds); nil when absent. */
-export const CONVERSATION_READ_SCRIPT = `
-local items = redis.call('GET', KEYS[1])
-if items then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return items
-`;
-
 /**
  * Derives a conversation's copy at the version after an append (KEYS[2]) from the copy at the version
  * before it (KEYS[1]) and the items appended (ARGV[1], a non-empty JSON array), with a TTL of ARGV[2]

@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import type { Result } from 'ioredis';
-import { CONVERSATION_ADVANCE_SCRIPT, CONVERSATION_READ_SCRIPT } from './cache-scripts';
+import { CONVERSATION_ADVANCE_SCRIPT } from './cache-scripts';
 import { CacheKeys } from './cache-keys';
 import { Appended, ConversationSnapshot } from './conversation-repository';
 import { sessionTag } from './ids';
+import { jsonText } from './pg-json';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    rscConversationRead(key: string, ttl: number): Result<string | null, Context>;
     rscConversationAdvance(before: string, after: string, items: string, ttl: number): Result<number, Context>;
   }
 }
@@ -32,16 +32,14 @@ export class ConversationCache {
   ) {
     this.keys = new CacheKeys(config.redisKeyPrefix);
     this.ttlSeconds = config.sessionTtlSeconds;
-    redis.client.defineCommand('rscConversationRead', { numberOfKeys: 1, lua: CONVERSATION_READ_SCRIPT });
     redis.client.defineCommand('rscConversationAdvance', { numberOfKeys: 2, lua: CONVERSATION_ADVANCE_SCRIPT });
   }
 
   /** The items (JSON array text) at this version, or null when Redis does not hold them (or failed). */
   async items(id: string, ownerHash: string, version: number): Promise<string | null> {
     const key = this.key(id, ownerHash, version);
-    const outcome = await this.redis.attempt('conversation', (client) =>
-      client.rscConversationRead(key, this.ttlSeconds),
-    );
+    // Read without refreshing its TTL: a copy lives SESSION_TTL_SECONDS from when it was written at most.
+    const outcome = await this.redis.attempt('conversation', (client) => client.get(key));
     return outcome.ok ? outcome.value : null;
   }
 
@@ -58,7 +56,8 @@ export class ConversationCache {
     if (appended.items.length === 0) return;
     const before = this.key(id, ownerHash, appended.before);
     const after = this.key(id, ownerHash, appended.after);
-    const items = JSON.stringify(appended.items);
+    // As PostgreSQL keeps them (see jsonText), so a copy and a read from PostgreSQL give the same history.
+    const items = jsonText(appended.items) ?? '[]';
     await this.redis.attempt('conversation', (client) =>
       client.rscConversationAdvance(before, after, items, this.ttlSeconds),
     );

@@ -40,15 +40,21 @@ export interface ConversationSnapshot {
 export class ConversationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(conversation: StoredConversation, items: ConversationItem[]): Promise<void> {
-    await this.prisma.direct(
+  /**
+   * Creates the conversation with its initial items (an item id given twice is kept once); resolves the
+   * conversation's version then: the trigger bumps it once for a statement that added items.
+   */
+  async create(conversation: StoredConversation, items: ConversationItem[]): Promise<number> {
+    const { rows } = await this.prisma.direct<{ item_id: string }>(
       `WITH created AS (
          INSERT INTO conversations (id, owner_hash, metadata, created_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz)
          RETURNING id)
        INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
        SELECT created.id, i.item_id, i.item, $4::timestamptz
          FROM created, unnest($5::text[], $6::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
-        ORDER BY i.n`,
+        ORDER BY i.n
+       ON CONFLICT (conversation_id, item_id) DO NOTHING
+       RETURNING item_id`,
       [
         conversation.id,
         conversation.ownerHash,
@@ -58,6 +64,7 @@ export class ConversationRepository {
         items.map((item) => jsonText(item)),
       ],
     );
+    return rows.length > 0 ? 1 : 0;
   }
 
   async find(id: string, ownerHash: string): Promise<StoredConversation | null> {
@@ -97,9 +104,11 @@ export class ConversationRepository {
   /**
    * Appends items, in order, in one statement that first locks the conversation's row: appends to one
    * conversation (and its deletion) run one after another, so each turn's items stay together and
-   * positions follow commit order. Items already in the conversation (an `item_reference` to one of
-   * them) are not added twice. Resolves null (nothing appended) when the conversation does not exist
-   * for this owner; else the versions before and after and the ids added, in order.
+   * positions follow commit order. An item already in the conversation (an `item_reference` to one of
+   * them, a retried request) is not added again (the unique index, also against an append that
+   * committed while this one waited for the lock). Resolves null (nothing appended) when the
+   * conversation does not exist for this owner; else the versions before and after it (the trigger
+   * bumps it once when items were added) and the items added, in order.
    */
   async append(id: string, ownerHash: string, items: ConversationItem[]): Promise<Appended | null> {
     const { rows } = await this.prisma.direct<{ before: string; added: string[] | null }>(
@@ -109,22 +118,18 @@ export class ConversationRepository {
          INSERT INTO conversation_items (conversation_id, item_id, item, created_at)
          SELECT locked.id, i.item_id, i.item, now()
            FROM locked, unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
-          WHERE NOT EXISTS (
-            SELECT 1 FROM conversation_items c WHERE c.conversation_id = locked.id AND c.item_id = i.item_id)
           ORDER BY i.n
-         RETURNING position, item_id),
-       bumped AS (
-         UPDATE conversations SET version = locked.version + 1
-           FROM locked WHERE conversations.id = locked.id AND EXISTS (SELECT 1 FROM inserted))
+         ON CONFLICT (conversation_id, item_id) DO NOTHING
+         RETURNING position, item_id)
        SELECT locked.version::text AS before, (SELECT array_agg(item_id ORDER BY position) FROM inserted) AS added
          FROM locked`,
       [id, ownerHash, items.map((item) => item.id), items.map((item) => jsonText(item))],
     );
     const row = rows[0];
     if (!row) return null;
-    const added = new Set(row.added ?? []);
     const before = Number(row.before);
-    return { before, after: added.size > 0 ? before + 1 : before, items: items.filter((item) => added.has(item.id)) };
+    const added = addedInOrder(row.added ?? [], items);
+    return { before, after: added.length > 0 ? before + 1 : before, items: added };
   }
 
   /**
@@ -182,20 +187,24 @@ export class ConversationRepository {
     return rows[0]?.item ?? null;
   }
 
-  /** Resolves whether an item was removed; the version is bumped with it, under the row's lock. */
+  /** Resolves whether an item was removed (under the conversation's lock; the trigger bumps the version). */
   async deleteItem(id: string, itemId: string): Promise<boolean> {
     const { rows } = await this.prisma.direct<{ removed: number }>(
       `WITH locked AS (SELECT id FROM conversations WHERE id = $1 FOR UPDATE),
        removed AS (
-         DELETE FROM conversation_items WHERE conversation_id IN (SELECT id FROM locked) AND item_id = $2 RETURNING 1),
-       bumped AS (
-         UPDATE conversations SET version = version + 1
-          WHERE id IN (SELECT id FROM locked) AND EXISTS (SELECT 1 FROM removed))
+         DELETE FROM conversation_items WHERE conversation_id IN (SELECT id FROM locked) AND item_id = $2 RETURNING 1)
        SELECT count(*)::int AS removed FROM removed`,
       [id, itemId],
     );
     return (rows[0]?.removed ?? 0) > 0;
   }
+}
+
+/** The items whose ids were inserted, in insertion order, each once (the first of a batch's duplicates). */
+function addedInOrder(insertedIds: string[], items: ConversationItem[]): ConversationItem[] {
+  const byId = new Map<string, ConversationItem>();
+  for (const item of items) if (!byId.has(item.id)) byId.set(item.id, item);
+  return insertedIds.map((itemId) => byId.get(itemId)).filter((item) => item !== undefined);
 }
 
 interface ConversationRow {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConversationCache } from './conversation-cache';
 import { ConversationRepository, StoredConversation } from './conversation-repository';
+import { jsonText } from './pg-json';
 import { ConversationItem } from './response-items';
 import { HistorySource } from './stored-response';
 
@@ -24,8 +25,9 @@ export class ConversationStore {
   ) {}
 
   async create(conversation: StoredConversation, items: ConversationItem[]): Promise<void> {
-    await this.repository.create(conversation, items);
-    await this.cache.fill(conversation.id, conversation.ownerHash, { version: 0, itemsJson: JSON.stringify(items) });
+    const version = await this.repository.create(conversation, items);
+    const unique = [...new Map(items.map((item) => [item.id, item])).values()];
+    await this.cache.fill(conversation.id, conversation.ownerHash, { version, itemsJson: jsonText(unique) ?? '[]' });
   }
 
   /** Resolves false (nothing appended) when the conversation does not exist for this owner. */
