@@ -14,7 +14,8 @@ function metricsQueried(text: string): string[] {
 
 describe('deploy/: the dashboard, the alerts and the Kubernetes example', () => {
   let gateway: RunningGateway;
-  beforeAll(async () => (gateway = await startGateway()));
+  // Admission control on, as deployed (the test helper turns it off by default).
+  beforeAll(async () => (gateway = await startGateway({ OVERLOAD_QUEUE_TARGET_MS: '50' })));
   afterAll(() => gateway.close());
 
   it('query only metrics the service exposes on /metrics', async () => {

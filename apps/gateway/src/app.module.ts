@@ -4,6 +4,7 @@ import { DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
 import { SessionStoreModule } from '@app/session-store';
 import { TelemetryModule } from '@app/telemetry';
+import { AdmissionModule } from './admission/admission.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -19,6 +20,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         TelemetryModule,
+        AdmissionModule,
         RedisModule,
         DatabaseModule,
         SessionStoreModule,

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '@app/config';
 import { Telemetry } from '@app/telemetry';
+import { Admission } from './admission/admission';
 import { installAdmissionControl } from './admission/admission-control';
 import { AppModule } from './app.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
@@ -34,9 +35,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   installRequestObservability(adapter.getInstance(), app.get(Telemetry));
-  if (config.overloadQueueTargetMs > 0) {
-    installAdmissionControl(adapter.getInstance(), config.overloadQueueTargetMs, app.get(Telemetry));
-  }
+  const admission = app.get(Admission);
+  if (admission.enabled) installAdmissionControl(adapter.getInstance(), admission);
   if (config.passthrough) installPassthrough(adapter.getInstance(), config, app.get(UpstreamClient).dispatcher);
   // Also receives Fastify's own errors (malformed JSON, body too large): Nest routes them here.
   app.useGlobalFilters(new ApiExceptionFilter());

@@ -32,6 +32,10 @@ export class AppConfig {
   /** Upper bound on one Redis command before it counts as a failure. */
   readonly redisCommandTimeoutMs: number;
   readonly databaseUrl: string;
+  /** Pooled PostgreSQL connections of this process. */
+  readonly databasePoolSize: number;
+  /** History lookups in PostgreSQL at once (the rest of the pool stays free for other work). */
+  readonly historyFallbackConcurrency: number;
   readonly sessionTtlSeconds: number;
   readonly sessionMaxResponses: number;
   /**
@@ -80,6 +84,14 @@ export class AppConfig {
     this.redisKeyPrefix = redisKeyPrefixFrom(env);
     this.redisCommandTimeoutMs = integerFrom(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000);
     this.databaseUrl = urlFrom(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']).toString();
+    this.databasePoolSize = integerFrom(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000);
+    this.historyFallbackConcurrency = integerFrom(
+      env,
+      'HISTORY_FALLBACK_CONCURRENCY',
+      Math.ceil(this.databasePoolSize / 2),
+      1,
+      this.databasePoolSize,
+    );
     this.sessionTtlSeconds = integerFrom(env, 'SESSION_TTL_SECONDS', 60, 1, 30 * 24 * 3600);
     this.sessionMaxResponses = integerFrom(env, 'SESSION_MAX_RESPONSES', 50, 1, 10_000);
     this.sessionTagScope = oneOf(env, 'SESSION_TAG_SCOPE', SESSION_TAG_SCOPES, 'owner');

@@ -1,3 +1,4 @@
+export * from './bulkhead';
 export * from './database.module';
 export * from './prisma.service';
 export { Prisma } from './generated/prisma/client';

@@ -26,7 +26,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private readonly pool: Pool;
 
   constructor(config: AppConfig) {
-    const pool = new Pool({ connectionString: config.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const pool = new Pool({
+      connectionString: config.databaseUrl,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      max: config.databasePoolSize,
+    });
     // Ours to end (after Prisma disconnects): Prisma must not end the pool `direct` relies on.
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: false }) });
     this.pool = pool;

@@ -85,6 +85,11 @@ export class Telemetry {
     help: 'Spend-log rows in batches that failed (they stay queued and are retried)',
     registers: [this.registry],
   });
+  readonly historyFallbacksRefused = new Counter({
+    name: 'rsc_history_fallbacks_refused_total',
+    help: 'Chain lookups in PostgreSQL refused (503) because HISTORY_FALLBACK_CONCURRENCY lookups ran and as many waited',
+    registers: [this.registry],
+  });
   readonly requestsShed = new Counter({
     name: 'rsc_requests_shed_total',
     help: 'API requests refused with 503 server_overloaded before any work (admission control)',

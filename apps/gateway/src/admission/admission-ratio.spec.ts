@@ -1,14 +1,14 @@
 import { AdmissionRatio, MIN_ADMITTED } from './admission-ratio';
 
 describe('AdmissionRatio', () => {
-  it('admits everything while some request in each window is served without waiting', () => {
+  it('admits everything while the turns of each window spend little time in the service', () => {
     const ratio = new AdmissionRatio(50);
     for (let window = 0; window < 10; window += 1) ratio.observe(3);
     expect(ratio.value).toBe(1);
     expect(ratio.admits(0.999)).toBe(true);
   });
 
-  it('takes one window in which every request waited for a pause, not for overload', () => {
+  it('takes one window of long waits for a pause, not for overload', () => {
     const ratio = new AdmissionRatio(50);
     ratio.observe(200);
     ratio.observe(3);
@@ -25,6 +25,16 @@ describe('AdmissionRatio', () => {
     expect(ratio.admits(0.71)).toBe(false);
     for (let window = 0; window < 50; window += 1) ratio.observe(200);
     expect(ratio.value).toBe(MIN_ADMITTED);
+  });
+
+  it('keeps shedding through windows in which nothing completed while turns were in flight', () => {
+    const ratio = new AdmissionRatio(50);
+    ratio.observe(200);
+    ratio.observe(undefined, true);
+    ratio.observe(200);
+    expect(ratio.value).toBeCloseTo(0.7);
+    ratio.observe(undefined, true);
+    expect(ratio.value).toBeCloseTo(0.7);
   });
 
   it('holds between half the target and the target, and recovers step by step below it or when idle', () => {

@@ -1,7 +1,11 @@
 /** Per-request timings the request log and the overhead metric need. */
 export interface RequestTiming {
+  /** When the request arrived (performance.now()). */
+  startedAt: number;
   /** Time spent waiting on the upstream, including reading its whole answer. */
   upstreamMs: number;
+  /** Time spent reading the history from PostgreSQL (a dependency's time, not the service's own queue). */
+  databaseMs: number;
   /** Whether this request called the upstream at all. */
   calledUpstream: boolean;
 }
@@ -13,5 +17,5 @@ declare module 'fastify' {
 }
 
 export function newRequestTiming(): RequestTiming {
-  return { upstreamMs: 0, calledUpstream: false };
+  return { startedAt: performance.now(), upstreamMs: 0, databaseMs: 0, calledUpstream: false };
 }

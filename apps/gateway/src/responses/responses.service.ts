@@ -16,6 +16,7 @@ import {
 } from '@app/session-store';
 import { ATTRIBUTES, inSpan, SPAN_NAMES, withActiveSpan } from '@app/telemetry';
 import { Span } from '@opentelemetry/api';
+import { Admission } from '../admission/admission';
 import { ApiError } from '../common/api-error';
 import { API_ERROR_SPAN } from '../common/api-error-type';
 import { durably } from '../common/durably';
@@ -47,6 +48,7 @@ export class ResponsesService {
     private readonly config: AppConfig,
     private readonly itemReferences: ItemReferences,
     private readonly conversations: ConversationStore,
+    private readonly admission: Admission,
   ) {
     this.requestContext = { responsesUpstream: config.upstreamApi === 'responses' };
   }
@@ -86,11 +88,17 @@ export class ResponsesService {
     timing: RequestTiming,
     span: Span | undefined,
   ): Promise<Turn> {
+    const lookupStarted = performance.now();
     const history =
       request.conversationId !== null
         ? await this.conversationHistory(request.conversationId, caller.ownerHash)
         : await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
     const input = await this.itemReferences.resolve(request.input, caller.ownerHash);
+    if (request.conversationId !== null || history.source === 'db' || history.source === 'partial') {
+      timing.databaseMs += performance.now() - lookupStarted;
+    }
+    // Past capacity, a turn that waited too long is refused here, before anything is asked of the upstream.
+    this.admission.beforeUpstream(timing);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
     const draft = draftOf(
       { ...request, input },

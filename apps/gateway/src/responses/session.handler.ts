@@ -12,7 +12,8 @@ import {
   StoredResponse,
   tagOfResponseId,
 } from '@app/session-store';
-import { describeDatabaseError } from '@app/database';
+import { Bulkhead, BulkheadFull, describeDatabaseError } from '@app/database';
+import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import { ATTRIBUTES, inSpan, SPAN_NAMES, Telemetry } from '@app/telemetry';
 import { Span } from '@opentelemetry/api';
@@ -31,6 +32,10 @@ export interface ResolvedHistory {
 const HISTORY_RETRY_AFTER_SECONDS = 5;
 /** How long a turn waits before a second look for a previous response no layer holds. */
 const NOT_FOUND_RECHECK_MS = 750;
+/** Chain lookups that may wait for a PostgreSQL slot, per slot; beyond, a retryable 503 at once. */
+const FALLBACK_WAITING_PER_SLOT = 16;
+/** As long as the pool lets a query wait for a connection (PrismaService): the bound a wait had before. */
+const FALLBACK_MAX_WAIT_MS = 5_000;
 
 function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
@@ -63,13 +68,23 @@ export function isPreviousResponseNotFound(error: unknown): boolean {
 @Injectable()
 export class SessionHandler {
   private readonly logger = new Logger('Sessions');
+  /**
+   * Chain lookups in PostgreSQL at once: a storm of cold chains must leave pooled connections to the rest
+   * (the writer, conversations, deletions) and must not queue without end.
+   */
+  private readonly fallbacks: Bulkhead;
+
   constructor(
     private readonly cache: ResponseCache,
     private readonly writer: SpendLogWriter,
     private readonly repository: ResponseRepository,
     private readonly telemetry: Telemetry,
     private readonly redis: RedisService,
-  ) {}
+    config: AppConfig,
+  ) {
+    const limit = config.historyFallbackConcurrency;
+    this.fallbacks = new Bulkhead(limit, limit * FALLBACK_WAITING_PER_SLOT, FALLBACK_MAX_WAIT_MS);
+  }
 
   /** In a span of its own (when traced) that says where the history came from. */
   resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
@@ -158,8 +173,17 @@ export class SessionHandler {
 
   private async fromDatabase(id: string, ownerHash: string, foundSoFar: number): Promise<StoredResponse[]> {
     try {
-      return await this.repository.chain(id, ownerHash);
+      return await this.fallbacks.run(() => this.repository.chain(id, ownerHash));
     } catch (error) {
+      if (error instanceof BulkheadFull) {
+        this.telemetry.historyFallbacksRefused.inc();
+        throw ApiError.unavailable(
+          'Too many conversation histories are being read from PostgreSQL at once; please retry.',
+          'history_unavailable',
+          'previous_response_id',
+          1,
+        );
+      }
       this.logger.error(`PostgreSQL chain lookup for ${id} failed: ${describeDatabaseError(error)}`);
       if (foundSoFar > 0) this.logger.warn(`History of ${id} is incomplete: older turns are unavailable`);
       throw ApiError.unavailable(

@@ -1,0 +1,55 @@
+import { AppConfig } from '@app/config';
+import { Telemetry } from '@app/telemetry';
+import { ApiError } from '../common/api-error';
+import { Admission } from './admission';
+
+function admission(target: string): Admission {
+  return new Admission(new AppConfig({ OVERLOAD_QUEUE_TARGET_MS: target }), new Telemetry());
+}
+
+const arrived = (msAgo: number, databaseMs = 0) => ({
+  startedAt: performance.now() - msAgo,
+  upstreamMs: 0,
+  databaseMs,
+  calledUpstream: false,
+});
+
+describe('Admission, at the last step before the upstream', () => {
+  it('refuses a turn that waited over four times the target in the service, with a retryable 503', () => {
+    const control = admission('50');
+    try {
+      control.beforeUpstream(arrived(10));
+      let refused: unknown;
+      try {
+        control.beforeUpstream(arrived(300));
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toBeInstanceOf(ApiError);
+      expect(refused).toMatchObject({ status: 503 });
+      expect((refused as ApiError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect((refused as ApiError).retryAfterSeconds).toBeLessThanOrEqual(3);
+      expect((refused as ApiError).getResponse()).toMatchObject({
+        error: { type: 'server_error', code: 'server_overloaded' },
+      });
+    } finally {
+      control.onApplicationShutdown();
+    }
+  });
+
+  it('does not count what PostgreSQL took as the service’s own wait', () => {
+    const control = admission('50');
+    try {
+      expect(() => control.beforeUpstream(arrived(300, 290))).not.toThrow();
+    } finally {
+      control.onApplicationShutdown();
+    }
+  });
+
+  it('does nothing when off', () => {
+    const control = admission('0');
+    expect(control.enabled).toBe(false);
+    expect(control.admits()).toBe(true);
+    expect(() => control.beforeUpstream(arrived(60_000))).not.toThrow();
+  });
+});

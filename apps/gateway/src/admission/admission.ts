@@ -1,0 +1,124 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { Telemetry } from '@app/telemetry';
+import { ApiError } from '../common/api-error';
+import { RequestTiming } from '../common/request-timing';
+import { AdmissionRatio } from './admission-ratio';
+
+/** How often the admitted share is adjusted. */
+const WINDOW_MS = 100;
+/** Retry-After of a refusal: 1 to 3 s at random, so refused clients do not all come back in the same second. */
+export function overloadRetryAfterSeconds(): number {
+  return 1 + Math.floor(Math.random() * 3);
+}
+/** A turn that has spent this many times the target in the service before reaching the upstream is refused there. */
+const LATE_FACTOR = 4;
+/** Own times kept per window for its median (plenty at any rate one process serves in 100 ms). */
+const MAX_SAMPLES = 2_048;
+/** At most one log line about shedding this often (counts in between are summed). */
+const LOG_EVERY_MS = 10_000;
+
+export const OVERLOADED_MESSAGE = 'The service is overloaded; please retry after a short wait.';
+export const OVERLOADED_CODE = 'server_overloaded';
+
+/**
+ * Admission control's state, shared by the refusal at arrival (installAdmissionControl, before a body is
+ * read) and the refusal at the last step before the upstream (`beforeUpstream`).
+ *
+ * The signal is a standing queue: the time turns spend in the service itself (their duration without
+ * the upstream's, and without what PostgreSQL took for their history: a slow dependency is not overload).
+ * In each 100 ms window the median of the turns completed in it steers the admitted share
+ * (AdmissionRatio). A turn that reaches the upstream later than LATE_FACTOR × the target is refused there,
+ * as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains at once
+ * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`,
+ * (1–3 s), never after calling the upstream, and nothing is recorded for it.
+ */
+@Injectable()
+export class Admission implements OnApplicationShutdown {
+  readonly enabled: boolean;
+  private readonly ratio: AdmissionRatio;
+  private readonly lateMs: number;
+  private readonly logger = new Logger('Admission');
+  private readonly timer?: NodeJS.Timeout;
+  /** Own times (ms) of the turns completed in the current window (at most MAX_SAMPLES). */
+  private samples: number[] = [];
+  private inFlight = 0;
+  private shedSinceLog = 0;
+  private firstShedAt = 0;
+  private lastLog = -LOG_EVERY_MS;
+
+  constructor(
+    config: AppConfig,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.enabled = config.overloadQueueTargetMs > 0;
+    this.ratio = new AdmissionRatio(config.overloadQueueTargetMs);
+    this.lateMs = LATE_FACTOR * config.overloadQueueTargetMs;
+    if (!this.enabled) return;
+    this.timer = setInterval(() => this.endWindow(), WINDOW_MS).unref();
+    telemetry.gaugeFrom('rsc_admitted_ratio', 'Share of arriving API requests admitted (1 = all)', () => this.share);
+  }
+
+  get share(): number {
+    return this.ratio.value;
+  }
+
+  /** At arrival: whether to take the request on (a random draw against the share). */
+  admits(): boolean {
+    if (!this.enabled || this.ratio.admits(Math.random())) return true;
+    this.counted();
+    return false;
+  }
+
+  /** A turn was admitted; the function returned is to be called once its response is over, however it ended. */
+  turnStarted(timing: RequestTiming): () => void {
+    this.inFlight += 1;
+    return () => {
+      this.inFlight -= 1;
+      if (this.samples.length < MAX_SAMPLES) {
+        this.samples.push(performance.now() - timing.startedAt - timing.upstreamMs - timing.databaseMs);
+      }
+    };
+  }
+
+  /** The last step before the upstream: refuses a turn that has already waited too long to be worth serving. */
+  beforeUpstream(timing: RequestTiming): void {
+    if (!this.enabled) return;
+    if (performance.now() - timing.startedAt - timing.databaseMs <= this.lateMs) return;
+    this.counted();
+    throw overloaded();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private counted(): void {
+    if (this.shedSinceLog++ === 0) this.firstShedAt = performance.now();
+    this.telemetry.requestsShed.inc();
+  }
+
+  private endWindow(): void {
+    this.ratio.observe(median(this.samples), this.inFlight > 0);
+    this.samples = [];
+    const now = performance.now();
+    if (this.shedSinceLog > 0 && now - this.lastLog >= LOG_EVERY_MS) {
+      this.logger.warn(
+        `Overloaded: refused ${this.shedSinceLog} requests in ${((now - this.firstShedAt) / 1000).toFixed(1)} s ` +
+          `(now admitting ${Math.round(this.share * 100)}%)`,
+      );
+      this.shedSinceLog = 0;
+      this.lastLog = now;
+    }
+  }
+}
+
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1];
+}
+
+function overloaded(): ApiError {
+  return ApiError.unavailable(OVERLOADED_MESSAGE, OVERLOADED_CODE, null, overloadRetryAfterSeconds());
+}

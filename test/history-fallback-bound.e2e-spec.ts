@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { eventually } from './support/eventually';
+import { ResponsesBed } from './support/responses-bed';
+import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
+
+const COLD_CHAINS = 40;
+
+/**
+ * A storm of chains only PostgreSQL holds, while PostgreSQL is slow to answer them (here: the responses table
+ * is locked, so every chain lookup waits), must not take every pooled connection: turns that need PostgreSQL for
+ * something else (a conversation) go on, and the chain lookups beyond the bound are refused at once with a
+ * retryable 503 instead of queueing without end. Runs on a database of its own (the lock would stall other suites).
+ */
+describe('History fallbacks to PostgreSQL are bounded', () => {
+  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
+  const database = `rsc_bound_${randomBytes(4).toString('hex')}`;
+  let bed: ResponsesBed;
+
+  beforeAll(async () => {
+    await createDatabase(adminUrl, database);
+    await migrate(withDatabase(adminUrl, database));
+    bed = await ResponsesBed.start({ DATABASE_URL: withDatabase(adminUrl, database), DATABASE_POOL_SIZE: '4' });
+  }, 60_000);
+  afterAll(async () => {
+    await bed.close();
+    await dropDatabase(adminUrl, database);
+  });
+
+  it('keeps connections for other work during a cold-chain storm, refuses the excess with 503, loses no history', async () => {
+    const client = bed.client();
+    const heads = await Promise.all(
+      Array.from({ length: COLD_CHAINS }, async (_, index) => {
+        const first = await client.responses.create({ model: 'mock-gpt', input: `cold ${index}` });
+        return first.id;
+      }),
+    );
+    await bed.writer.flush();
+    await bed.forgetRedis();
+
+    const locker = new Client({ connectionString: withDatabase(adminUrl, database) });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
+    let released = false;
+    let refusedSoFar = 0;
+    try {
+      const storm = heads.map((head, index) =>
+        client.responses
+          .create({ model: 'mock-gpt', input: `again ${index}`, previous_response_id: head })
+          .withResponse()
+          .then(
+            ({ data, response }) => ({
+              status: 200,
+              text: data.output_text,
+              cache: response.headers.get('x-session-cache'),
+            }),
+            (error: { status?: number; error?: { code?: string }; headers?: Headers }) => {
+              refusedSoFar += 1;
+              return {
+                status: error.status ?? 0,
+                code: error.error?.code,
+                retryAfter: error.headers?.get('retry-after'),
+              };
+            },
+          ),
+      );
+      // Lookups fill the bound (each holding a pooled connection, waiting on the lock) and the queue behind
+      // it: the first refusals say so. A conversation turn needs PostgreSQL too, and must get a connection.
+      await eventually(
+        async () => refusedSoFar,
+        (count) => count > 0,
+        30_000,
+      );
+      const conversation = await client.conversations.create({});
+      const turn = await client.responses.create({
+        model: 'mock-gpt',
+        input: 'meanwhile',
+        conversation: conversation.id,
+      });
+      expect(turn.status).toBe('completed');
+
+      await locker.query('COMMIT');
+      released = true;
+      const answers = await Promise.all(storm);
+      const refused = answers.filter((answer) => answer.status !== 200);
+      const served = answers.filter((answer) => answer.status === 200);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(answer).toMatchObject({ status: 503, code: 'history_unavailable' });
+        expect(Number((answer as { retryAfter?: string }).retryAfter)).toBeGreaterThanOrEqual(1);
+      }
+      expect(served.length).toBeGreaterThan(0);
+      for (const answer of served)
+        expect(answer).toMatchObject({ cache: 'db', text: expect.stringMatching(/^Turn 2:/) });
+    } finally {
+      if (!released) await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  }, 120_000);
+});
