@@ -15,7 +15,16 @@ import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
-import { latencySection, overloadSection, report, saturationLines, streamingSection, variantSection } from './report';
+import { historyGrowth } from './depth';
+import {
+  depthSection,
+  latencySection,
+  overloadSection,
+  report,
+  saturationLines,
+  streamingSection,
+  variantSection,
+} from './report';
 import { ScenarioName, SCENARIOS, VariantName } from './scenarios';
 
 const QUICK = process.argv.includes('--quick');
@@ -38,8 +47,12 @@ const PROBES = {
   streaming: process.argv.includes('--streaming'),
   /** Open loop at twice the capacity measured at saturation (so it runs the saturation part too). */
   overload: process.argv.includes('--overload'),
+  /** Growth with history: chains 10, 50 and 200 turns deep with 2 KB turns, warm and cold. */
+  depth: process.argv.includes('--depth'),
 };
-const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming || PROBES.overload;
+const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming || PROBES.overload || PROBES.depth;
+/** Requests per second of the history-growth scenarios (a 200-turn history is about 400 KiB per request). */
+const DEPTH_RATE = 50;
 const PROBE_RATES = ((): number[] => {
   const given = process.argv.find((arg) => arg.startsWith('--rates='))?.slice('--rates='.length) ?? '1000';
   const rates = given.split(',').map(Number);
@@ -56,6 +69,7 @@ const PLAN = PROBING
       coldMaxRate: 1000,
       saturationMs: PROBES.saturation || PROBES.overload ? 5000 : 0,
       overload: PROBES.overload,
+      depth: PROBES.depth,
       streamRate: PROBES.streaming ? 200 : 0,
       rows: 0,
     }
@@ -67,6 +81,7 @@ const PLAN = PROBING
         coldMaxRate: 1000,
         saturationMs: 1500,
         overload: true,
+        depth: true,
         streamRate: 200,
         rows: 2000,
       }
@@ -77,6 +92,7 @@ const PLAN = PROBING
         coldMaxRate: 1000,
         saturationMs: 3000,
         overload: true,
+        depth: true,
         streamRate: 200,
         rows: 10000,
       };
@@ -176,6 +192,8 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       SESSION_TTL_SECONDS: '3600',
+      // A 200-turn chain stays whole in Redis (the history-growth scenarios continue such chains).
+      SESSION_MAX_RESPONSES: '300',
       ADMIN_API_KEY: 'bench-admin',
       SHUTDOWN_DELAY_MS: '0',
     };
@@ -373,6 +391,18 @@ async function main(): Promise<void> {
         );
       }
     }
+    const depth = PLAN.depth
+      ? await historyGrowth({
+          config,
+          gateway,
+          gatewayOrigin,
+          mockOrigin,
+          rate: DEPTH_RATE,
+          segmentMs: PLAN.segmentMs,
+          log,
+        })
+      : [];
+
     if (PROBING) {
       const sections = [
         ...(PROBES.latency ? latencySection(latency, false).lines : []),
@@ -383,6 +413,7 @@ async function main(): Promise<void> {
             )
           : []),
         ...(PROBES.overload ? overloadSection(overload, overloadRates).lines : []),
+        ...(PROBES.depth ? depthSection(depth, DEPTH_RATE).lines : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
       ];
       console.log(sections.join('\n'));
@@ -414,6 +445,8 @@ async function main(): Promise<void> {
       saturation,
       overload,
       overloadRates,
+      depth,
+      depthRate: DEPTH_RATE,
       streaming,
       rss: { after_load_bytes: rssAfterLoad, ...openStreams },
       micro,

@@ -23,13 +23,29 @@ const ANSWER =
   'Certainly. The first approach favours simplicity and predictable latency; the second trades some of that ' +
   'for throughput under load. Pick the first unless measurements show the second is needed.';
 
-function turn(sessionId: string, parent: string | null, index: number, createdAt: number): StoredResponse {
+/** The texts of turn `index`: the short ones, or padded so that question and answer make about `turnBytes`. */
+function texts(index: number, turnBytes?: number): { question: string; answer: string } {
+  const question = `${QUESTION} (${index})`;
+  if (turnBytes === undefined) return { question, answer: ANSWER };
+  const pad = (text: string, bytes: number) =>
+    (text + ' ' + ANSWER.repeat(Math.ceil(bytes / ANSWER.length))).slice(0, bytes);
+  return { question: pad(question, turnBytes / 2), answer: pad(ANSWER, turnBytes / 2) };
+}
+
+function turn(
+  sessionId: string,
+  parent: string | null,
+  index: number,
+  createdAt: number,
+  turnBytes?: number,
+): StoredResponse {
+  const { question, answer } = texts(index, turnBytes);
   const input: ConversationItem[] = [
     {
       id: newItemId('msg'),
       type: 'message',
       role: 'user',
-      content: [{ type: 'input_text', text: `${QUESTION} (${index})` }],
+      content: [{ type: 'input_text', text: question }],
     },
   ];
   const output: ConversationItem[] = [
@@ -38,7 +54,7 @@ function turn(sessionId: string, parent: string | null, index: number, createdAt
       type: 'message',
       role: 'assistant',
       status: 'completed',
-      content: [{ type: 'output_text', text: ANSWER, annotations: [] }],
+      content: [{ type: 'output_text', text: answer, annotations: [] }],
     },
   ];
   return {
@@ -64,13 +80,13 @@ function turn(sessionId: string, parent: string | null, index: number, createdAt
   };
 }
 
-/** A chain of `depth` responses in a new session, oldest first. */
-export function chain(depth: number): StoredResponse[] {
+/** A chain of `depth` responses in a new session, oldest first (turns of about `turnBytes` when given). */
+export function chain(depth: number, turnBytes?: number): StoredResponse[] {
   const sessionId = `sess_bench_${randomBytes(8).toString('hex')}`;
   const start = Date.now() - depth * 1000;
   const responses: StoredResponse[] = [];
   for (let index = 0; index < depth; index += 1) {
-    responses.push(turn(sessionId, responses[index - 1]?.id ?? null, index, start + index * 1000));
+    responses.push(turn(sessionId, responses[index - 1]?.id ?? null, index, start + index * 1000, turnBytes));
   }
   return responses;
 }
@@ -84,11 +100,12 @@ export async function seedChains(
   depth: number,
   repository: ResponseRepository,
   cache?: ResponseCache,
+  turnBytes?: number,
 ): Promise<string[]> {
   const heads: string[] = [];
   let batch: StoredResponse[] = [];
   for (let index = 0; index < count; index += 1) {
-    const responses = chain(depth);
+    const responses = chain(depth, turnBytes);
     heads.push(responses[depth - 1]?.id ?? '');
     batch.push(...responses);
     if (cache) await cache.save(responses);
@@ -102,24 +119,31 @@ export async function seedChains(
 }
 
 /** The chat request the service sends upstream for a continuation of such a chain (the direct baseline). */
-export function chatMessagesForChain(depth: number): Array<{ role: string; content: string }> {
+export function chatMessagesForChain(depth: number, turnBytes?: number): Array<{ role: string; content: string }> {
   const messages: Array<{ role: string; content: string }> = [];
   for (let index = 0; index < depth; index += 1) {
-    messages.push({ role: 'user', content: `${QUESTION} (${index})` }, { role: 'assistant', content: ANSWER });
+    const { question, answer } = texts(index, turnBytes);
+    messages.push({ role: 'user', content: question }, { role: 'assistant', content: answer });
   }
   messages.push({ role: 'user', content: 'And what would you measure first?' });
   return messages;
 }
 
 /** Seeds chains through the service's own store code (Redis too when `warm`); resolves their heads. */
-export async function seedChainsFor(config: AppConfig, count: number, depth: number, warm: boolean): Promise<string[]> {
+export async function seedChainsFor(
+  config: AppConfig,
+  count: number,
+  depth: number,
+  warm: boolean,
+  turnBytes?: number,
+): Promise<string[]> {
   const telemetry = new Telemetry();
   const prisma = new PrismaService(config);
   const repository = new ResponseRepository(prisma);
   const redis = new RedisService(config, telemetry);
   await redis.onModuleInit();
   try {
-    return await seedChains(count, depth, repository, warm ? new ResponseCache(redis, config) : undefined);
+    return await seedChains(count, depth, repository, warm ? new ResponseCache(redis, config) : undefined, turnBytes);
   } finally {
     await redis.onApplicationShutdown();
     await prisma.onApplicationShutdown();

@@ -1,5 +1,6 @@
 import { LoadResult, percentiles } from './load';
 import { ChainResolution, DatabaseFallback, WriterThroughput } from './micro';
+import { DepthRun, TURN_BYTES } from './depth';
 import { SCENARIO_ORDER, VariantName, VARIANTS } from './scenarios';
 
 export interface BenchInput {
@@ -14,6 +15,9 @@ export interface BenchInput {
   overload: Record<string, LoadResult>;
   overloadRates: Record<string, number>;
   streaming: Record<string, LoadResult>;
+  /** Growth with history (empty when not run), at `depthRate` req/s. */
+  depth: DepthRun[];
+  depthRate: number;
   rss: { after_load_bytes: number; idle_bytes: number; open_streams: number; open_streams_bytes: number };
   micro: { chain_resolution: ChainResolution[]; database_fallback: DatabaseFallback[]; writer: WriterThroughput };
 }
@@ -112,6 +116,11 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   lines.push(...overloadPart.lines);
   targets.push(...overloadPart.targets);
   json.overload = overloadPart.json;
+
+  const depthPart = depthSection(input.depth, input.depthRate);
+  lines.push(...depthPart.lines);
+  targets.push(...depthPart.targets);
+  json.history_growth = depthPart.json;
 
   const streamingPart = streamingSection(input.streaming);
   lines.push(...streamingPart.lines);
@@ -367,6 +376,70 @@ export function overloadSection(overload: Record<string, LoadResult>, rates: Rec
       met: r <= 10,
     });
   }
+  return { lines, json, targets };
+}
+
+/** CPU µs per request ≈ a + b × KiB: least squares over the points. */
+function linearFit(points: Array<[number, number]>): { a: number; b: number } {
+  const n = points.length;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const b = sxx === 0 ? 0 : sxy / sxx;
+  return { a: meanY - b * meanX, b };
+}
+
+/**
+ * Growth with history: added latency and CPU per request at each depth, warm and cold, a linear fit of the CPU
+ * against the history's KiB, and whether the cost per KiB grows with depth (it should not: linear or better).
+ */
+export function depthSection(runs: DepthRun[], rate: number): Section {
+  const lines: string[] = [];
+  const targets: Target[] = [];
+  const json: Record<string, unknown> = {};
+  if (runs.length === 0) return { lines, json, targets };
+  lines.push(
+    `### Growth with history (${TURN_BYTES / 1024} KiB turns, ${rate} req/s; added = minus direct calls with the same history; CPU: the gateway's, minus its idle CPU over as long)`,
+    '',
+    '| depth | history KiB | warm added p50 | warm added p99 | warm CPU µs | cold added p50 | cold added p99 | cold CPU µs | errors warm / cold |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  const cpu: Record<'warm' | 'cold', Array<[number, number]>> = { warm: [], cold: [] };
+  for (const run of runs) {
+    const base = percentiles(run.direct.latency);
+    const [warm, cold] = [added(percentiles(run.warm.latency), base), added(percentiles(run.cold.latency), base)];
+    const [warmCpu, coldCpu] = [cpuPerRequestOf(run.warm), cpuPerRequestOf(run.cold)];
+    if (warmCpu !== undefined) cpu.warm.push([run.historyKib, warmCpu]);
+    if (coldCpu !== undefined) cpu.cold.push([run.historyKib, coldCpu]);
+    json[run.depth] = {
+      history_kib: Math.round(run.historyKib),
+      warm: { added: warm, cpu_us: warmCpu ?? null, errors: run.warm.errors },
+      cold: { added: cold, cpu_us: coldCpu ?? null, errors: run.cold.errors },
+    };
+    lines.push(
+      `| ${run.depth} | ${Math.round(run.historyKib)} | ${us(warm.p50)} | ${us(warm.p99)} | ${warmCpu ?? '-'} | ${us(cold.p50)} | ${us(cold.p99)} | ${coldCpu ?? '-'} | ${run.warm.errors} / ${run.cold.errors} |`,
+    );
+  }
+  lines.push('');
+  for (const kind of ['warm', 'cold'] as const) {
+    const points = cpu[kind];
+    if (points.length < 3) continue;
+    const { a, b } = linearFit(points);
+    const [p10, p50, p200] = points as [[number, number], [number, number], [number, number]];
+    const early = (p50[1] - p10[1]) / (p50[0] - p10[0]);
+    const late = (p200[1] - p50[1]) / (p200[0] - p50[0]);
+    json[`${kind}_fit`] = { constant_us: Math.round(a), us_per_kib: Math.round(b * 10) / 10, early, late };
+    lines.push(
+      `${kind}: CPU µs per request ≈ ${Math.round(a)} + ${(Math.round(b * 10) / 10).toLocaleString('en-US')} × KiB of history; per KiB ${early.toFixed(1)} µs from depth 10 to 50, ${late.toFixed(1)} µs from 50 to 200`,
+    );
+    targets.push({
+      target: `growth with history no worse than linear in its bytes (${kind}: cost per KiB from depth 50 to 200 ≤ 1.5× that from 10 to 50)`,
+      measured: `${late.toFixed(1)} vs ${early.toFixed(1)} µs per KiB (fit: ${Math.round(a)} µs + ${b.toFixed(1)} µs/KiB)`,
+      met: late <= 1.5 * Math.max(early, 0.1),
+    });
+  }
+  lines.push('');
   return { lines, json, targets };
 }
 
