@@ -26,7 +26,8 @@ export class ConversationStore {
 
   async create(conversation: StoredConversation, items: ConversationItem[]): Promise<void> {
     const version = await this.repository.create(conversation, items);
-    const unique = [...new Map(items.map((item) => [item.id, item])).values()];
+    // As PostgreSQL keeps them: an id given twice, the first time.
+    const unique = items.filter((item, index) => items.findIndex((other) => other.id === item.id) === index);
     await this.cache.fill(conversation.id, conversation.ownerHash, { version, itemsJson: jsonText(unique) ?? '[]' });
   }
 

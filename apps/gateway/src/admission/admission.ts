@@ -30,7 +30,7 @@ export const OVERLOADED_CODE = 'server_overloaded';
  * In each 100 ms window the median of the turns completed in it steers the admitted share
  * (AdmissionRatio). A turn that reaches the upstream later than LATE_FACTOR × the target is refused there,
  * as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains at once
- * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`,
+ * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`
  * (1–3 s), never after calling the upstream, and nothing is recorded for it.
  */
 @Injectable()
