@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AppConfig } from '@app/config';
 import { freePort } from '../support/redis-server';
 import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
-import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
+import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
 import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
 import { BenchProcess, ENTRY } from './processes';
@@ -266,16 +266,6 @@ async function main(): Promise<void> {
       stream: true,
       stream_options: { include_usage: true },
     });
-    /** Bodies that continue the given chains in turn. */
-    const continuing = (heads: string[]) => {
-      let next = 0;
-      return () =>
-        JSON.stringify({
-          model: 'mock-gpt',
-          input: 'And what would you measure first?',
-          previous_response_id: heads[next++ % heads.length],
-        });
-    };
     const newTurn = () => JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' });
     const variantTargets: Partial<Record<ScenarioName, Target>> = {};
     for (const variant of variants) {

@@ -4,7 +4,7 @@
  * the gateway's CPU per request against the history's size, and a linear fit of that CPU.
  */
 import { AppConfig } from '@app/config';
-import { BENCH_KEY, chatMessagesForChain, seedChainsFor } from './fixtures';
+import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
 import { fixedRate, LoadResult, Target } from './load';
 import { BenchProcess } from './processes';
 
@@ -32,20 +32,9 @@ export interface DepthPlan {
 
 const auth = { authorization: `Bearer ${BENCH_KEY}` };
 
-/** Bodies continuing the given chains in turn (each head once when there are as many as requests). */
-function continuing(origin: string, heads: string[]): Target {
-  let next = 0;
-  return {
-    origin,
-    path: '/v1/responses',
-    headers: auth,
-    body: () =>
-      JSON.stringify({
-        model: 'mock-gpt',
-        input: 'And what would you measure first?',
-        previous_response_id: heads[next++ % heads.length],
-      }),
-  };
+/** Continuations of the given chains through the gateway. */
+function continuations(origin: string, heads: string[]): Target {
+  return { origin, path: '/v1/responses', headers: auth, body: continuing(heads) };
 }
 
 export async function historyGrowth(plan: DepthPlan): Promise<DepthRun[]> {
@@ -81,8 +70,8 @@ export async function historyGrowth(plan: DepthPlan): Promise<DepthRun[]> {
       depth,
       historyKib: JSON.stringify(messages).length / 1024,
       direct: await measured('direct', direct, false),
-      warm: await measured('warm', continuing(plan.gatewayOrigin, warmHeads), true),
-      cold: await measured('cold', continuing(plan.gatewayOrigin, coldHeads), true),
+      warm: await measured('warm', continuations(plan.gatewayOrigin, warmHeads), true),
+      cold: await measured('cold', continuations(plan.gatewayOrigin, coldHeads), true),
     });
   }
   return runs;

@@ -118,6 +118,17 @@ export async function seedChains(
   return heads;
 }
 
+/** Bodies that continue the given chains in turn (each head once when there are as many as requests). */
+export function continuing(heads: string[]): () => string {
+  let next = 0;
+  return () =>
+    JSON.stringify({
+      model: 'mock-gpt',
+      input: 'And what would you measure first?',
+      previous_response_id: heads[next++ % heads.length],
+    });
+}
+
 /** The chat request the service sends upstream for a continuation of such a chain (the direct baseline). */
 export function chatMessagesForChain(depth: number, turnBytes?: number): Array<{ role: string; content: string }> {
   const messages: Array<{ role: string; content: string }> = [];

@@ -347,8 +347,7 @@ export function overloadSection(overload: Record<string, LoadResult>, rates: Rec
     const extra = base ? added(q, percentiles(base.okLatency)) : undefined;
     const refusedShare = result.refused / Math.max(1, result.sent);
     // Per answer served: the refusals' cost is part of what serving the admitted ones took.
-    const cpu =
-      result.cpuSeconds === undefined ? undefined : Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.ok));
+    const cpu = cpuPerRequestOf(result, result.ok);
     json[name] = {
       offered_rps: rates[name],
       ok_rps: Math.round(result.ok / result.seconds),
@@ -482,9 +481,9 @@ export function streamingSection(streaming: Record<string, LoadResult>): Section
   return { lines, json, targets };
 }
 
-/** CPU µs the process in front used per request sent, where measured. */
-function cpuPerRequestOf(result: LoadResult): number | undefined {
-  return result.cpuSeconds === undefined ? undefined : Math.round((result.cpuSeconds * 1e6) / Math.max(1, result.sent));
+/** CPU µs the process in front used per request sent (or per `requests`), where measured. */
+function cpuPerRequestOf(result: LoadResult, requests = result.sent): number | undefined {
+  return result.cpuSeconds === undefined ? undefined : Math.round((result.cpuSeconds * 1e6) / Math.max(1, requests));
 }
 
 /** Table rows in one order whatever order the (shuffled) segments ran in. */

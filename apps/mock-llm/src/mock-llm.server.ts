@@ -1,4 +1,4 @@
-import Fastify, { FastifyInstance, FastifyReply } from 'fastify';
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatCompletionRequest } from './chat-types';
 import { answerFor, historyDigest, MockAnswer } from './mock-answer';
@@ -29,6 +29,26 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
   const recorded: RecordedRequest[] = [];
   let seq = 0;
 
+  /** Numbers and records a request (the newest `recordLimit` are kept). */
+  const remember = (
+    request: FastifyRequest,
+    body: ChatCompletionRequest,
+    responsesBody?: ResponsesRequest,
+  ): RecordedRequest => {
+    seq += 1;
+    const record: RecordedRequest = {
+      seq,
+      path: request.url,
+      authorization: request.headers.authorization,
+      traceparent: headerValue(request.headers.traceparent),
+      body,
+      ...(responsesBody ? { responsesBody } : {}),
+    };
+    recorded.push(record);
+    if (recorded.length > options.recordLimit) recorded.shift();
+    return record;
+  };
+
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/v1/models', async () => ({
     object: 'list',
@@ -45,16 +65,7 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
     const problem = validate(body);
     if (problem) return reply.status(400).send(errorBody(problem.message, 'invalid_request_error', problem.param));
 
-    seq += 1;
-    const record: RecordedRequest = {
-      seq,
-      path: request.url,
-      authorization: request.headers.authorization,
-      traceparent: headerValue(request.headers.traceparent),
-      body,
-    };
-    recorded.push(record);
-    if (recorded.length > options.recordLimit) recorded.shift();
+    const record = remember(request, body);
 
     const directives = directivesIn(body.messages);
     const latency = options.latencyMs + (directives.latencyMs ?? 0);
@@ -106,17 +117,7 @@ export function createMockLlm(overrides: Partial<MockLlmOptions> = {}): FastifyI
         );
     }
     const body = asChatRequest(raw);
-    seq += 1;
-    const record: RecordedRequest = {
-      seq,
-      path: request.url,
-      authorization: request.headers.authorization,
-      traceparent: headerValue(request.headers.traceparent),
-      body,
-      responsesBody: raw,
-    };
-    recorded.push(record);
-    if (recorded.length > options.recordLimit) recorded.shift();
+    const record = remember(request, body, raw);
 
     const directives = directivesIn(body.messages);
     const latency = options.latencyMs + (directives.latencyMs ?? 0);

@@ -54,8 +54,9 @@ export class ConversationCache {
   /** After an append that added items: the new version's copy, when Redis held the previous one. */
   async advance(id: string, ownerHash: string, appended: Appended): Promise<void> {
     if (appended.items.length === 0) return;
-    const before = this.key(id, ownerHash, appended.before);
-    const after = this.key(id, ownerHash, appended.after);
+    const tag = sessionTag(ownerHash, id);
+    const before = this.keys.conversation(tag, appended.before);
+    const after = this.keys.conversation(tag, appended.after);
     // As PostgreSQL keeps them (see jsonText), so a copy and a read from PostgreSQL give the same history.
     const items = jsonText(appended.items) ?? '[]';
     await this.redis.attempt('conversation', (client) =>

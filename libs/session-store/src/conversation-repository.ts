@@ -18,6 +18,12 @@ export interface ItemsPage {
   order: 'asc' | 'desc';
 }
 
+/** A conversation's version and the items a write added, in order. */
+export interface ConversationVersion {
+  version: number;
+  items: ConversationItem[];
+}
+
 /** What an append did: the conversation's versions before and after it, and the items added, in order. */
 export interface Appended {
   before: number;
@@ -41,11 +47,11 @@ export class ConversationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Creates the conversation with its initial items (an item id given twice is kept once); resolves the
-   * conversation's version then: the trigger bumps it once for a statement that added items.
+   * Creates the conversation with its initial items (an item id given twice is kept once, the first time);
+   * resolves its version then (the trigger bumps it once for a statement that added items) and the items kept.
    */
-  async create(conversation: StoredConversation, items: ConversationItem[]): Promise<number> {
-    const { rows } = await this.prisma.direct<{ item_id: string }>(
+  async create(conversation: StoredConversation, items: ConversationItem[]): Promise<ConversationVersion> {
+    const { rows } = await this.prisma.direct<{ position: string; item_id: string }>(
       `WITH created AS (
          INSERT INTO conversations (id, owner_hash, metadata, created_at) VALUES ($1, $2, $3::jsonb, $4::timestamptz)
          RETURNING id)
@@ -54,7 +60,7 @@ export class ConversationRepository {
          FROM created, unnest($5::text[], $6::jsonb[]) WITH ORDINALITY AS i(item_id, item, n)
         ORDER BY i.n
        ON CONFLICT (conversation_id, item_id) DO NOTHING
-       RETURNING item_id`,
+       RETURNING position, item_id`,
       [
         conversation.id,
         conversation.ownerHash,
@@ -64,7 +70,8 @@ export class ConversationRepository {
         items.map((item) => jsonText(item)),
       ],
     );
-    return rows.length > 0 ? 1 : 0;
+    const inserted = rows.sort((a, b) => Number(a.position) - Number(b.position)).map((row) => row.item_id);
+    return { version: inserted.length > 0 ? 1 : 0, items: addedInOrder(inserted, items) };
   }
 
   async find(id: string, ownerHash: string): Promise<StoredConversation | null> {

@@ -25,10 +25,11 @@ export class ConversationStore {
   ) {}
 
   async create(conversation: StoredConversation, items: ConversationItem[]): Promise<void> {
-    const version = await this.repository.create(conversation, items);
-    // As PostgreSQL keeps them: an id given twice, the first time.
-    const unique = items.filter((item, index) => items.findIndex((other) => other.id === item.id) === index);
-    await this.cache.fill(conversation.id, conversation.ownerHash, { version, itemsJson: jsonText(unique) ?? '[]' });
+    const created = await this.repository.create(conversation, items);
+    await this.cache.fill(conversation.id, conversation.ownerHash, {
+      version: created.version,
+      itemsJson: jsonText(created.items) ?? '[]',
+    });
   }
 
   /** Resolves false (nothing appended) when the conversation does not exist for this owner. */
