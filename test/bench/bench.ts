@@ -465,6 +465,9 @@ function merge(into: Record<string, LoadResult>, name: string, result: LoadResul
   existing.latency.add(result.latency);
   existing.okLatency.add(result.okLatency);
   existing.refused += result.refused;
+  for (const [code, n] of Object.entries(result.refusedBy))
+    existing.refusedBy[code] = (existing.refusedBy[code] ?? 0) + n;
+  if (existing.sendLag && result.sendLag) existing.sendLag.add(result.sendLag);
   if (existing.firstByte && result.firstByte) existing.firstByte.add(result.firstByte);
   existing.sent += result.sent;
   existing.ok += result.ok;

@@ -21,6 +21,14 @@ export interface LoadResult {
   errors: number;
   /** Answers 503 or 429 (refused: overload, or a bound), counted in `errors` too. */
   refused: number;
+  /** Refusals by the `error.code` of their OpenAI envelope (`server_overloaded`, `history_unavailable`, …). */
+  refusedBy: Record<string, number>;
+  /**
+   * Open loop only: how late each request left the generator, in microseconds, against when it was due.
+   * The generator shares the machine's cores: when it is starved, latency counted from the due time
+   * includes this wait, which no server caused.
+   */
+  sendLag?: hdr.Histogram;
   seconds: number;
   /** CPU time the process in front (service, floor or mock) used during the run, where measured. */
   cpuSeconds?: number;
@@ -59,11 +67,27 @@ async function send(target: Target, index: number, firstByte?: (micros: number) 
     body: target.body(index),
   });
   let first = true;
+  const refusal = isRefusal(response.statusCode) ? ([] as Buffer[]) : undefined;
   for await (const chunk of response.body) {
     if (first && firstByte && (chunk as Buffer).length > 0) firstByte((performance.now() - started) * 1000);
     first = false;
+    refusal?.push(chunk as Buffer);
   }
-  return response.statusCode;
+  return { status: response.statusCode, code: refusal ? errorCodeOf(Buffer.concat(refusal)) : undefined };
+}
+
+function isRefusal(status: number): boolean {
+  return status === 503 || status === 429;
+}
+
+/** The `error.code` of an OpenAI error envelope, or `unknown`. */
+function errorCodeOf(body: Buffer): string {
+  try {
+    const code = (JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**
@@ -73,6 +97,8 @@ async function send(target: Target, index: number, firstByte?: (micros: number) 
 export async function fixedRate(target: Target, rate: number, durationMs: number, stream = false): Promise<LoadResult> {
   const result = newResult(durationMs);
   if (stream) result.firstByte = newHistogram();
+  const sendLag = newHistogram();
+  result.sendLag = sendLag;
   const total = Math.round((rate * durationMs) / 1000);
   const start = performance.now();
   const inFlight = new Set<Promise<void>>();
@@ -82,8 +108,9 @@ export async function fixedRate(target: Target, rate: number, durationMs: number
       while (result.sent < due) {
         const index = result.sent++;
         const dueAt = start + (index * 1000) / rate;
+        sendLag.recordValue(Math.max(1, Math.round((performance.now() - dueAt) * 1000)));
         const request = send(target, index, (micros) => result.firstByte?.recordValue(Math.max(1, micros)), dueAt)
-          .then((status) => count(result, status, Math.max(1, Math.round((performance.now() - dueAt) * 1000))))
+          .then((answer) => count(result, answer, Math.max(1, Math.round((performance.now() - dueAt) * 1000))))
           .catch(() => {
             result.errors += 1;
           })
@@ -108,8 +135,8 @@ export async function saturate(target: Target, concurrency: number, durationMs: 
       const index = result.sent++;
       const started = performance.now();
       try {
-        const status = await send(target, index);
-        count(result, status, Math.max(1, Math.round((performance.now() - started) * 1000)));
+        const answer = await send(target, index);
+        count(result, answer, Math.max(1, Math.round((performance.now() - started) * 1000)));
       } catch {
         result.errors += 1;
       }
@@ -129,19 +156,23 @@ function newResult(durationMs: number): LoadResult {
     ok: 0,
     errors: 0,
     refused: 0,
+    refusedBy: {},
     seconds: durationMs / 1000,
   };
 }
 
-function count(result: LoadResult, status: number, micros: number): void {
+function count(result: LoadResult, answer: { status: number; code?: string }, micros: number): void {
   result.latency.recordValue(micros);
-  if (status >= 200 && status < 300) {
+  if (answer.status >= 200 && answer.status < 300) {
     result.ok += 1;
     result.okLatency.recordValue(micros);
     return;
   }
   result.errors += 1;
-  if (status === 503 || status === 429) result.refused += 1;
+  if (answer.code !== undefined) {
+    result.refused += 1;
+    result.refusedBy[answer.code] = (result.refusedBy[answer.code] ?? 0) + 1;
+  }
 }
 
 export function percentiles(histogram: hdr.Histogram): { p50: number; p95: number; p99: number } {

@@ -248,9 +248,11 @@ export function latencySection(latency: Record<string, Record<string, LoadResult
         ok: result.ok,
         sent: result.sent,
         errors: result.errors,
+        refused_by: result.refusedBy,
+        send_lag_p99: result.sendLag ? percentiles(result.sendLag).p99 : null,
       };
       lines.push(
-        `| ${name} | ${us(q.p50)} | ${us(q.p95)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p95) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu === undefined ? '-' : us(cpu)} | ${result.ok} / ${result.sent} | ${result.errors} |`,
+        `| ${name} | ${us(q.p50)} | ${us(q.p95)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p95) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu === undefined ? '-' : us(cpu)} | ${result.ok} / ${result.sent} | ${errorsOf(result)} |`,
       );
     }
     json[rate] = rows;
@@ -336,8 +338,8 @@ export function overloadSection(overload: Record<string, LoadResult>, rates: Rec
   const lines = [
     '### Overload (open loop at twice the capacity measured at saturation; latency of the 2xx answers)',
     '',
-    '| scenario | offered req/s | answered 2xx req/s | refused (503/429) | other errors | p50 µs | p99 µs | added p50 | added p99 | CPU µs per 2xx answer |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | offered req/s | answered 2xx req/s | refused (503/429) | other errors | p50 µs | p99 µs | added p50 | added p99 | CPU µs per 2xx answer | generator late p99 µs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const targets: Target[] = [];
   const json: Record<string, unknown> = {};
@@ -348,17 +350,20 @@ export function overloadSection(overload: Record<string, LoadResult>, rates: Rec
     const refusedShare = result.refused / Math.max(1, result.sent);
     // Per answer served: the refusals' cost is part of what serving the admitted ones took.
     const cpu = cpuPerRequestOf(result, result.ok);
+    const lag = result.sendLag ? percentiles(result.sendLag) : undefined;
     json[name] = {
       offered_rps: rates[name],
       ok_rps: Math.round(result.ok / result.seconds),
       refused_share: Math.round(refusedShare * 1000) / 1000,
+      refused_by: result.refusedBy,
       other_errors: result.errors - result.refused,
       admitted: q,
       added: extra ?? null,
       cpu_us_per_ok: cpu ?? null,
+      send_lag: lag ?? null,
     };
     lines.push(
-      `| ${name} | ${rates[name] ?? '-'} | ${Math.round(result.ok / result.seconds)} | ${Math.round(refusedShare * 100)}% | ${result.errors - result.refused} | ${us(q.p50)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu ?? '-'} |`,
+      `| ${name} | ${rates[name] ?? '-'} | ${Math.round(result.ok / result.seconds)} | ${Math.round(refusedShare * 100)}%${refusalCodes(result)} | ${result.errors - result.refused} | ${us(q.p50)} | ${us(q.p99)} | ${extra ? us(extra.p50) : '-'} | ${extra ? us(extra.p99) : '-'} | ${cpu ?? '-'} | ${lag ? us(lag.p99) : '-'} |`,
     );
   }
   lines.push('');
@@ -376,6 +381,17 @@ export function overloadSection(overload: Record<string, LoadResult>, rates: Rec
     });
   }
   return { lines, json, targets };
+}
+
+/** Errors, with the refusals among them by error code: `12 (server_overloaded 10, history_unavailable 2)`. */
+function errorsOf(result: LoadResult): string {
+  return result.refused === 0 ? String(result.errors) : `${result.errors}${refusalCodes(result)}`;
+}
+
+/** ` (server_overloaded 10, …)` when there were refusals. */
+function refusalCodes(result: LoadResult): string {
+  const codes = Object.entries(result.refusedBy).sort(([, a], [, b]) => b - a);
+  return codes.length === 0 ? '' : ` (${codes.map(([code, n]) => `${code} ${n}`).join(', ')})`;
 }
 
 /** CPU µs per request ≈ a + b × KiB: least squares over the points. */

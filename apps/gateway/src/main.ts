@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { AppConfig, ConfigError, describeRedisTarget } from '@app/config';
 import { JsonLogger } from './common/json-logger';
 import { createApp } from './create-app';
+import { backlogCapWarning } from './lifecycle/listen-backlog';
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -24,7 +25,9 @@ async function bootstrap(): Promise<void> {
     logger.warn('ADMIN_API_KEY is not set: the /cache endpoints are open to anyone who can reach this port');
   }
   const app = await createApp(config, { logger: jsonLogger });
-  await app.listen(config.port, config.host);
+  const backlogWarning = backlogCapWarning(config.listenBacklog);
+  if (backlogWarning) logger.warn(backlogWarning);
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   logger.log(`Listening on ${await app.getUrl()} (upstream ${config.upstreamBaseUrl}, api=${config.upstreamApi})`);
 }
 

@@ -20,6 +20,12 @@ const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 export class AppConfig {
   readonly port: number;
   readonly host: string;
+  /**
+   * Connections the kernel may hold for us before we accept them (capped by net.core.somaxconn). Beyond
+   * it a new connection's SYN is dropped and its client retries after 1 s, then 3 s: a burst of new
+   * connections while the event loop is busy must queue here, not be dropped.
+   */
+  readonly listenBacklog: number;
   readonly upstreamBaseUrl: string;
   readonly upstreamApi: UpstreamApi;
   readonly upstreamApiKey?: string;
@@ -73,6 +79,7 @@ export class AppConfig {
   constructor(env: Env = process.env) {
     this.port = integerFrom(env, 'PORT', 8080, 0, 65535);
     this.host = readEnv(env, 'HOST') ?? '0.0.0.0';
+    this.listenBacklog = integerFrom(env, 'LISTEN_BACKLOG', 4096, 1, 65_535);
     this.upstreamBaseUrl = urlFrom(env, 'UPSTREAM_BASE_URL', 'http://127.0.0.1:4000/v1', ['http:', 'https:'])
       .toString()
       .replace(/\/+$/, '');

@@ -17,6 +17,7 @@ const OVERLOADED_JSON = JSON.stringify({
  */
 export function installAdmissionControl(fastify: FastifyInstance, admission: Admission): void {
   fastify.decorateRequest('shed', false);
+  fastify.server.on('connection', () => admission.connectionAccepted());
   fastify.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
     if (admission.admits()) {

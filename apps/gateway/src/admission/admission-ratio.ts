@@ -3,13 +3,28 @@ export const MIN_ADMITTED = 0.02;
 const DECREASE = 0.7;
 const INCREASE = 0.05;
 
+/** What one window showed. */
+export interface AdmissionWindow {
+  /** The median own time (ms) of the requests completed in it; undefined when none completed. */
+  ownMs: number | undefined;
+  /** Whether any request was in flight at its end. */
+  inFlight?: boolean;
+  /**
+   * Whether new connections were waiting on an event loop with no idle time: a queue no request's own
+   * time shows (see Admission).
+   */
+  starved?: boolean;
+}
+
 /**
  * The share of arriving API requests admitted, steered by a standing queue: once per window, the median
- * time the requests completed in it spent in the service itself (their duration minus the upstream's).
- * A queue that holds most requests longer than the target is overload. The share is cut by 30% in each window that shows one, from the second such window in a row
- * on (one long GC pause is not overload), and raised by 5 points in each window under half the target or
- * idle (nothing completed, nothing in flight). A window in which nothing completed while turns are in
- * flight says nothing new: the share and the run of over-target windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
+ * time the requests completed in it spent in the service itself (their duration minus the upstream's),
+ * and whether new connections were starved. A queue that holds most requests longer than the target, or
+ * starved connections, is overload. The share is cut by 30% in each window that shows one, from the
+ * second such window in a row on (one long GC pause is not overload), and raised by 5 points in each
+ * window under half the target or idle (nothing completed, nothing in flight) that starved nothing. A
+ * window in which nothing completed while turns are in flight says nothing new: the share and the run of
+ * overloaded windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
  * finds the service's capacity again without overshooting.
  */
 export class AdmissionRatio {
@@ -22,15 +37,12 @@ export class AdmissionRatio {
     return this.share;
   }
 
-  /**
-   * One window: the median own time (ms) of the requests completed in it (undefined when none completed),
-   * and whether any are in flight at its end.
-   */
-  observe(ownMs: number | undefined, inFlight = false): void {
-    if (ownMs === undefined && inFlight) return;
-    const over = ownMs !== undefined && ownMs > this.targetMs;
+  observe({ ownMs, inFlight = false, starved = false }: AdmissionWindow): void {
+    if (ownMs === undefined && inFlight && !starved) return;
+    const over = starved || (ownMs !== undefined && ownMs > this.targetMs);
     if (over && this.overBefore) this.share = Math.max(MIN_ADMITTED, this.share * DECREASE);
-    else if (ownMs === undefined || ownMs < this.targetMs / 2) this.share = Math.min(1, this.share + INCREASE);
+    else if (!over && (ownMs === undefined || ownMs < this.targetMs / 2))
+      this.share = Math.min(1, this.share + INCREASE);
     this.overBefore = over;
   }
 

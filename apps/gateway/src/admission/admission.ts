@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { EventLoopUtilization, performance } from 'node:perf_hooks';
 import { AppConfig } from '@app/config';
 import { Telemetry } from '@app/telemetry';
 import { ApiError } from '../common/api-error';
@@ -15,6 +16,8 @@ export function overloadRetryAfterSeconds(): number {
 const LATE_FACTOR = 4;
 /** Own times kept per window for its median (plenty at any rate one process serves in 100 ms). */
 const MAX_SAMPLES = 2_048;
+/** A window whose event loop was busy this share of the time or more had no idle time to speak of. */
+const SATURATED_UTILIZATION = 0.97;
 /** At most one log line about shedding this often (counts in between are summed). */
 const LOG_EVERY_MS = 10_000;
 
@@ -32,6 +35,13 @@ export const OVERLOADED_CODE = 'server_overloaded';
  * as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains at once
  * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`
  * (1–3 s), never after calling the upstream, and nothing is recorded for it.
+ *
+ * The other signal is on the arrival side. Node accepts one new connection per event-loop iteration, and a
+ * saturated loop iterates rarely: clients opening connections (a pool growing as answers slow down) then
+ * wait seconds in the kernel's accept queue, before any request of theirs reaches us, while the turns we
+ * do see spend little time here (measured by `npm run bench -- --overload`: 1,600 connections queued, 40
+ * accepted a second). So a window in which the loop had no idle time while new connections arrived counts
+ * as overloaded too. A closed set of keep-alive connections, however busy, opens none.
  */
 @Injectable()
 export class Admission implements OnApplicationShutdown {
@@ -43,6 +53,8 @@ export class Admission implements OnApplicationShutdown {
   /** Own times (ms) of the turns completed in the current window (at most MAX_SAMPLES). */
   private samples: number[] = [];
   private inFlight = 0;
+  private connectionsAccepted = 0;
+  private loopBefore: EventLoopUtilization = performance.eventLoopUtilization();
   private shedSinceLog = 0;
   private firstShedAt = 0;
   private lastLog = -LOG_EVERY_MS;
@@ -81,6 +93,11 @@ export class Admission implements OnApplicationShutdown {
     };
   }
 
+  /** A new client connection was accepted. */
+  connectionAccepted(): void {
+    this.connectionsAccepted += 1;
+  }
+
   /** The last step before the upstream: refuses a turn that has already waited too long to be worth serving. */
   beforeUpstream(timing: RequestTiming): void {
     if (!this.enabled) return;
@@ -99,8 +116,12 @@ export class Admission implements OnApplicationShutdown {
   }
 
   private endWindow(): void {
-    this.ratio.observe(median(this.samples), this.inFlight > 0);
+    const loop = performance.eventLoopUtilization(this.loopBefore);
+    this.loopBefore = performance.eventLoopUtilization();
+    const starved = this.connectionsAccepted > 0 && loop.utilization >= SATURATED_UTILIZATION;
+    this.ratio.observe({ ownMs: median(this.samples), inFlight: this.inFlight > 0, starved });
     this.samples = [];
+    this.connectionsAccepted = 0;
     const now = performance.now();
     if (this.shedSinceLog > 0 && now - this.lastLog >= LOG_EVERY_MS) {
       this.logger.warn(
