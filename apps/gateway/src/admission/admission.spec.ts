@@ -53,3 +53,43 @@ describe('Admission, at the last step before the upstream', () => {
     expect(() => control.beforeUpstream(arrived(60_000))).not.toThrow();
   });
 });
+
+/** Keeps the event loop busy (no idle time) for `ms`. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
+
+/** Lets the window that is due end (its timer runs before this one). */
+const nextWindow = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+describe('Admission, on the arrival side', () => {
+  it('sheds while new connections arrive at an event loop with no idle time', async () => {
+    const control = admission('50');
+    try {
+      for (let window = 0; window < 3; window += 1) {
+        control.connectionAccepted();
+        busyFor(130);
+        await nextWindow();
+      }
+      expect(control.share).toBeLessThan(1);
+    } finally {
+      control.onApplicationShutdown();
+    }
+  });
+
+  it('does not shed for a busy event loop that no new connection is waiting on (a closed set of clients)', async () => {
+    const control = admission('50');
+    try {
+      for (let window = 0; window < 3; window += 1) {
+        busyFor(130);
+        await nextWindow();
+      }
+      expect(control.share).toBe(1);
+    } finally {
+      control.onApplicationShutdown();
+    }
+  });
+});
