@@ -38,7 +38,8 @@ const COMPARE_NODE = ((): { path: string; version: string } | null => {
   return { path, version };
 })();
 /**
- * Probes for optimisation work: --saturation, --latency [--rates=1000,2000] and --streaming (combinable)
+ * Probes for optimisation work: --saturation, --latency [--rates=1000,2000], --streaming, --overload, --depth
+ * and --rss (combinable)
  * run only those parts, in longer segments, and print their tables; --scenarios=a,b narrows them.
  */
 const PROBES = {
@@ -49,8 +50,11 @@ const PROBES = {
   overload: process.argv.includes('--overload'),
   /** Growth with history: chains 10, 50 and 200 turns deep with 2 KB turns, warm and cold. */
   depth: process.argv.includes('--depth'),
+  /** RSS of a gateway holding OPEN_STREAMS streams open at once. */
+  rss: process.argv.includes('--rss'),
 };
-const PROBING = PROBES.saturation || PROBES.latency || PROBES.streaming || PROBES.overload || PROBES.depth;
+const PROBING =
+  PROBES.saturation || PROBES.latency || PROBES.streaming || PROBES.overload || PROBES.depth || PROBES.rss;
 /** Requests per second of the history-growth scenarios (a 200-turn history is about 400 KiB per request). */
 const DEPTH_RATE = 50;
 const PROBE_RATES = ((): number[] => {
@@ -405,6 +409,7 @@ async function main(): Promise<void> {
         ...(PROBES.overload ? overloadSection(overload, overloadRates).lines : []),
         ...(PROBES.depth ? depthSection(depth, DEPTH_RATE).lines : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
+        ...(PROBES.rss ? rssLines(await rssWithOpenStreams(logDir, databaseUrl, redisUrl, prefix, processes)) : []),
       ];
       console.log(sections.join('\n'));
       return;
@@ -483,7 +488,7 @@ async function rssWithOpenStreams(
   redisUrl: string,
   prefix: string,
   processes: BenchProcess[],
-): Promise<{ idle_bytes: number; open_streams: number; open_streams_bytes: number }> {
+): Promise<{ idle_bytes: number; open_streams: number; open_streams_bytes: number; refused_then_retried: number }> {
   const [mockPort, gatewayPort] = [await freePort(), await freePort()];
   const mock = BenchProcess.start(
     'mock-slow',
@@ -501,6 +506,9 @@ async function rssWithOpenStreams(
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: `${prefix}-streams`,
+      // What 1,000 open streams cost in memory, not how a burst of 1,000 openings at a cold process is
+      // admitted: with admission control on, part of that burst is refused and retried (docs/performance.md).
+      OVERLOAD_QUEUE_TARGET_MS: '0',
       ADMIN_API_KEY: 'bench-admin',
       SHUTDOWN_DELAY_MS: '0',
     },
@@ -514,23 +522,35 @@ async function rssWithOpenStreams(
   const pool = poolFor(origin);
   const aborts: AbortController[] = [];
   let firstBytes = 0;
+  let refusals = 0;
+  // Opened all at once, as 1,000 clients would: admission control may refuse part of the burst, and each
+  // refused client comes back after its Retry-After, as the SDKs do. Only streams that answered 200 count.
   const opened = Array.from({ length: OPEN_STREAMS }, async () => {
     const abort = new AbortController();
     aborts.push(abort);
-    const response = await pool.request({
-      method: 'POST',
-      path: '/v1/responses',
-      signal: abort.signal,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
-      body: JSON.stringify({ model: 'mock-gpt', input: 'Tell me a long story.', stream: true }),
-    });
-    const reader = response.body[Symbol.asyncIterator]();
-    await reader.next();
-    firstBytes += 1;
-    response.body.on('error', () => undefined);
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const response = await pool.request({
+        method: 'POST',
+        path: '/v1/responses',
+        signal: abort.signal,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
+        body: JSON.stringify({ model: 'mock-gpt', input: 'Tell me a long story.', stream: true }),
+      });
+      if (response.statusCode !== 200) {
+        refusals += 1;
+        await response.body.dump();
+        await new Promise((resolve) => setTimeout(resolve, 1000 * Number(response.headers['retry-after'] ?? 1)));
+        continue;
+      }
+      const reader = response.body[Symbol.asyncIterator]();
+      await reader.next();
+      firstBytes += 1;
+      response.body.on('error', () => undefined);
+      return;
+    }
   });
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(opened), new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+  await Promise.race([Promise.all(opened), new Promise((resolve) => (timer = setTimeout(resolve, 60_000)))]);
   clearTimeout(timer); // else it holds the process open for the rest of the 30 s
   const open = firstBytes;
   const bytes = await gateway.rssBytes();
@@ -538,7 +558,16 @@ async function rssWithOpenStreams(
   await Promise.allSettled(opened);
   await gateway.stop();
   await mock.stop();
-  return { idle_bytes: idle, open_streams: open, open_streams_bytes: bytes };
+  return { idle_bytes: idle, open_streams: open, open_streams_bytes: bytes, refused_then_retried: refusals };
+}
+
+function rssLines(rss: Awaited<ReturnType<typeof rssWithOpenStreams>>): string[] {
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  return [
+    `### RSS: ${mb(rss.open_streams_bytes)} MB with ${rss.open_streams} streams open (${mb(rss.idle_bytes)} MB idle; ` +
+      `${rss.refused_then_retried} opening attempts refused and retried after Retry-After)`,
+    '',
+  ];
 }
 
 main().catch((error: unknown) => {

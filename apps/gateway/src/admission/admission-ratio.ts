@@ -21,9 +21,8 @@ export interface AdmissionWindow {
  * time the requests completed in it spent in the service itself (their duration minus the upstream's),
  * and whether new connections were starved. A queue that holds most requests longer than the target, or
  * starved connections, is overload. The share is cut by 30% in each window that shows one, from the
- * second such window in a row on for the own time (one long GC pause is not overload), from the first
- * for starved connections, and raised by 5 points in each
- * window under half the target or idle (nothing completed, nothing in flight) that starved nothing. A
+ * second such window in a row on (one long GC pause, or one burst of connections, is not overload). It is raised by 5 points in each window under half the target or idle (nothing
+ * completed, nothing in flight) that starved nothing. A
  * window in which nothing completed while turns are in flight says nothing new: the share and the run of
  * overloaded windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
  * finds the service's capacity again without overshooting.
@@ -41,8 +40,7 @@ export class AdmissionRatio {
   observe({ ownMs, inFlight = false, starved = false }: AdmissionWindow): void {
     if (ownMs === undefined && inFlight && !starved) return;
     const over = starved || (ownMs !== undefined && ownMs > this.targetMs);
-    // Starved connections are already waiting in the kernel: no second window is waited for.
-    if ((over && this.overBefore) || starved) this.share = Math.max(MIN_ADMITTED, this.share * DECREASE);
+    if (over && this.overBefore) this.share = Math.max(MIN_ADMITTED, this.share * DECREASE);
     else if (!over && (ownMs === undefined || ownMs < this.targetMs / 2))
       this.share = Math.min(1, this.share + INCREASE);
     this.overBefore = over;
