@@ -523,8 +523,8 @@ async function rssWithOpenStreams(
   const aborts: AbortController[] = [];
   let firstBytes = 0;
   let refusals = 0;
-  // Opened all at once, as 1,000 clients would: admission control may refuse part of the burst, and each
-  // refused client comes back after its Retry-After, as the SDKs do. Only streams that answered 200 count.
+  // Opened all at once, as 1,000 clients would. An opening that is not answered 200 (admission control is
+  // off here, but a bound may refuse) comes back after its Retry-After, as the SDKs do; only 200s count.
   const opened = Array.from({ length: OPEN_STREAMS }, async () => {
     const abort = new AbortController();
     aborts.push(abort);
@@ -551,7 +551,7 @@ async function rssWithOpenStreams(
   });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(opened), new Promise((resolve) => (timer = setTimeout(resolve, 60_000)))]);
-  clearTimeout(timer); // else it holds the process open for the rest of the 30 s
+  clearTimeout(timer); // else it holds the process open for the rest of the 60 s
   const open = firstBytes;
   const bytes = await gateway.rssBytes();
   aborts.forEach((abort) => abort.abort());
