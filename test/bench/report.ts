@@ -105,10 +105,11 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   ] as const) {
     const [mine, theirs] = [cpu[service], cpu[nest]];
     if (mine === undefined || theirs === undefined) continue;
+    const measured = ratio(mine, theirs);
     targets.push({
       target: `CPU per request at saturation ≤ 1.6× the Nest floor’s (${what})`,
-      measured: `${ratio(mine, theirs)}× (${mine} µs vs ${theirs} µs)`,
-      met: ratio(mine, theirs) <= 1.6,
+      measured: `${measured}× (${mine} µs vs ${theirs} µs)`,
+      met: measured <= 1.6,
     });
   }
   json.saturation = {

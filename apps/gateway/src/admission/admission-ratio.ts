@@ -21,10 +21,10 @@ export interface AdmissionWindow {
  * time the requests completed in it spent in the service itself (their duration minus the upstream's),
  * and whether new connections were starved. A queue that holds most requests longer than the target, or
  * starved connections, is overload. The share is cut by 30% in each window that shows one, from the
- * second such window in a row on (one long GC pause, or one burst of connections, is not overload). It is raised by 5 points in each window under half the target or idle (nothing
- * completed, nothing in flight) that starved nothing. A
- * window in which nothing completed while turns are in flight says nothing new: the share and the run of
- * overloaded windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
+ * second such window in a row on (one long GC pause, or one burst of connections, is not overload). It is
+ * raised by 5 points in each window under half the target or idle (nothing completed, nothing in flight)
+ * that starved nothing. A window in which nothing completed while turns are in flight says nothing new:
+ * the share and the run of overloaded windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
  * finds the service's capacity again without overshooting.
  */
 export class AdmissionRatio {
