@@ -18,15 +18,17 @@ const OVERLOADED_JSON = JSON.stringify({
 export function installAdmissionControl(fastify: FastifyInstance, admission: Admission): void {
   fastify.decorateRequest('shed', false);
   fastify.server.on('connection', () => admission.connectionAccepted());
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
+  // Callback hooks, as in request-observability.ts: no promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
     if (admission.admits()) {
       // 'close' comes for every response, finished or cut (onResponse may not, for a client gone mid-stream).
       if (request.routeOptions.url === TURNS_ROUTE) reply.raw.once('close', admission.turnStarted(request.timing));
-      return;
+      return done();
     }
     request.shed = true;
-    return reply
+    // Answered here: the request goes no further (`done` is not called).
+    void reply
       .code(503)
       .header('retry-after', String(overloadRetryAfterSeconds()))
       .header('content-type', 'application/json; charset=utf-8')
