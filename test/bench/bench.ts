@@ -351,10 +351,16 @@ async function main(): Promise<void> {
     }
 
     const saturation: Record<string, LoadResult> = {};
+    /** Each round's segments too: a ratio taken within one round is spared the drift between rounds. */
+    const saturationRounds: Array<Record<string, LoadResult>> = [];
     for (let round = 0; round < PLAN.rounds && PLAN.saturationMs > 0; round += 1) {
+      const thisRound: Record<string, LoadResult> = {};
+      saturationRounds.push(thisRound);
       for (const name of shuffled(chosen(SCENARIOS.saturation))) {
         log(`saturation round ${round + 1}: ${name}`);
-        merge(saturation, name, await measure(name, () => saturate(target(name), CONCURRENCY, PLAN.saturationMs)));
+        const result = await measure(name, () => saturate(target(name), CONCURRENCY, PLAN.saturationMs));
+        thisRound[name] = { ...result, refusedBy: { ...result.refusedBy } };
+        merge(saturation, name, result);
       }
     }
 
@@ -400,7 +406,7 @@ async function main(): Promise<void> {
     if (PROBING) {
       const sections = [
         ...(PROBES.latency ? latencySection(latency, false).lines : []),
-        ...(PROBES.saturation ? saturationLines(saturation).lines : []),
+        ...(PROBES.saturation ? saturationLines(saturation, saturationRounds).lines : []),
         ...(PROBES.latency || PROBES.saturation
           ? Object.entries(RUNNING_VARIANTS).flatMap(
               ([variant, detail]) => variantSection(variant as VariantName, detail, latency, saturation).lines,
@@ -438,6 +444,7 @@ async function main(): Promise<void> {
       variants: RUNNING_VARIANTS,
       latency,
       saturation,
+      saturationRounds,
       overload,
       overloadRates,
       depth,
