@@ -45,6 +45,26 @@ describe('RedisService against a real Redis', () => {
     }
   });
 
+  it('does not count a reply that arrived while the event loop was busy as a timeout', async () => {
+    // A saturated service: the reply is in the socket long before the deadline, but the loop only gets to
+    // it after the deadline has passed. Timers run before I/O in a loop iteration, so a timeout that
+    // fired first made Redis look slow (and opened the circuit) although Redis had answered in time.
+    const service = serviceFor(redis.url, 100);
+    await service.onModuleInit();
+    try {
+      const outcome = service.attempt('set', (client) => client.set('busy', 'v'));
+      await new Promise((resolve) => setImmediate(resolve)); // the command is written
+      const busyUntil = Date.now() + 400;
+      while (Date.now() < busyUntil) {
+        // the loop is blocked, as by a burst of other requests; Redis answers meanwhile
+      }
+      expect(await outcome).toEqual({ ok: true, value: 'OK' });
+      expect(service.stats()).toMatchObject({ failures: 0, timeouts: 0 });
+    } finally {
+      await service.onApplicationShutdown();
+    }
+  });
+
   it('fails commands immediately while Redis is down (nothing queues), then works again after it returns', async () => {
     const service = serviceFor(redis.url);
     await service.onModuleInit();

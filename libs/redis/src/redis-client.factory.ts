@@ -6,6 +6,8 @@ import Redis, { Cluster, RedisOptions } from 'ioredis';
 export type RedisClient = Redis | Cluster;
 
 const CONNECT_TIMEOUT_MS = 2_000;
+/** How much longer ioredis waits for a reply than RedisService.attempt does (see createRedisClient). */
+const COMMAND_TIMEOUT_BACKSTOP_MS = 1_000;
 /** Reconnect quickly at first, then every 2 s at most. */
 const retryDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000);
 
@@ -25,7 +27,9 @@ export function createRedisClient(config: AppConfig): RedisClient {
     password: target.password,
     tls: target.tls ? tlsOptions(target) : undefined,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: config.redisCommandTimeoutMs,
+    // Only a backstop: RedisService.attempt enforces REDIS_COMMAND_TIMEOUT_MS itself, after the loop has read
+    // what arrived (ioredis's timer, due first, would fail a reply waiting in the socket of a busy loop).
+    commandTimeout: config.redisCommandTimeoutMs + COMMAND_TIMEOUT_BACKSTOP_MS,
     maxRetriesPerRequest: 1,
     // CLIENT SETINFO (Redis 7.2+) is one more command an ACL user would need, for nothing.
     disableClientInfo: true,

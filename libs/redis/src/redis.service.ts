@@ -234,11 +234,17 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** The operation's result, or a timeout error once `ms` have passed since the call (not since it was sent). */
+/**
+ * The operation's result, or a timeout error once `ms` have passed since the call (not since it was sent).
+ * The timeout is given up after the loop's next I/O phase: timers run before I/O in each loop iteration,
+ * so on a busy loop a reply that arrived in time would otherwise lose to a deadline that passed while it
+ * waited in the socket (a saturated service would see Redis "time out" and open the circuit).
+ */
 function withTimeout<T>(operation: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms).unref();
+    const timedOut = () => reject(new Error(`Command timed out after ${ms} ms`));
+    timer = setTimeout(() => setImmediate(timedOut), ms).unref();
   });
   return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
 }
