@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Bulkhead, BulkheadFull } from './bulkhead';
 
 function gate(): { open: () => void; opened: Promise<void> } {
@@ -50,6 +52,29 @@ describe('Bulkhead', () => {
       await expect(bulkhead.run(async () => 'again')).resolves.toBe('again');
     } finally {
       jest.useRealTimers();
+    }
+  });
+
+  it('gives a slot freed in time to the waiter even when the loop got to it after the deadline', async () => {
+    // The running work ends on real I/O (another process echoing a line) that arrives while the loop is busy
+    // past the waiter's deadline: the slot must pass to the waiter, not the waiter be refused.
+    const echo = spawn('cat');
+    try {
+      const bulkhead = new Bulkhead(1, 5, 50);
+      const first = bulkhead.run(async () => {
+        echo.stdin.write('ping\n');
+        await once(echo.stdout, 'data');
+        return 'first';
+      });
+      const second = bulkhead.run(async () => 'second');
+      await new Promise((resolve) => setImmediate(resolve)); // the line is written
+      const busyUntil = Date.now() + 200;
+      while (Date.now() < busyUntil) {
+        // the loop is blocked; the echo arrives meanwhile
+      }
+      await expect(Promise.all([first, second])).resolves.toEqual(['first', 'second']);
+    } finally {
+      echo.kill();
     }
   });
 

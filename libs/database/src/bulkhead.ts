@@ -53,13 +53,15 @@ export class Bulkhead {
   private turn(): Promise<void> {
     if (this.waiting.length >= this.maxWaiting) return Promise.reject(new BulkheadFull('too many waiting'));
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        start: resolve,
-        timer: setTimeout(() => {
-          this.waiting.splice(this.waiting.indexOf(waiter), 1);
-          reject(new BulkheadFull(`waited over ${this.maxWaitMs} ms`));
-        }, this.maxWaitMs),
+      // Given up after the loop's next I/O phase (timers run first in each iteration): on a busy loop, a
+      // slot that a finished query freed in time still goes to this caller instead of a refusal.
+      const giveUp = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at === -1) return; // it got the slot meanwhile
+        this.waiting.splice(at, 1);
+        reject(new BulkheadFull(`waited over ${this.maxWaitMs} ms`));
       };
+      const waiter: Waiter = { start: resolve, timer: setTimeout(() => setImmediate(giveUp), this.maxWaitMs) };
       this.waiting.push(waiter);
     });
   }
