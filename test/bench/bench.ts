@@ -359,7 +359,8 @@ async function main(): Promise<void> {
       for (const name of shuffled(chosen(SCENARIOS.saturation))) {
         log(`saturation round ${round + 1}: ${name}`);
         const result = await measure(name, () => saturate(target(name), CONCURRENCY, PLAN.saturationMs));
-        thisRound[name] = { ...result, refusedBy: { ...result.refusedBy } };
+        // A copy: merge adds the later rounds' counts into the first round's result.
+        thisRound[name] = { ...result };
         merge(saturation, name, result);
       }
     }
