@@ -129,9 +129,11 @@ describe('Responses API with Redis stopped', () => {
     });
     await expect(client.responses.retrieve(first.id)).resolves.toMatchObject({ id: first.id });
 
+    // Rate-limited, not one line per request: at most one each of "Redis command failed", "Redis keeps failing"
+    // (the circuit) and "Redis unavailable" (the reconnection refused; it may come first or not yet).
     const redisWarnings = bed.gateway.logs.matching(/Redis/).filter((line) => line.level === 'warn');
     expect(redisWarnings.length).toBeGreaterThanOrEqual(1);
-    expect(redisWarnings.length).toBeLessThanOrEqual(2);
+    expect(redisWarnings.length).toBeLessThanOrEqual(3);
   });
 });
 
