@@ -1,6 +1,7 @@
 import { AppConfig } from '@app/config';
 import { RedisService } from '@app/redis';
 import { Telemetry } from '@app/telemetry';
+import { eventually } from './support/eventually';
 import { OwnRedisServer } from './support/redis-server';
 
 function serviceFor(redisUrl: string, commandTimeoutMs = 200): RedisService {
@@ -8,13 +9,6 @@ function serviceFor(redisUrl: string, commandTimeoutMs = 200): RedisService {
     new AppConfig({ REDIS_URL: redisUrl, REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs) }),
     new Telemetry(),
   );
-}
-
-/** Whether `condition` holds within `ms` (polled). */
-async function within(ms: number, condition: () => boolean): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  return condition();
 }
 
 describe('RedisService against a real Redis', () => {
@@ -82,10 +76,10 @@ describe('RedisService against a real Redis', () => {
       );
       expect(outcomes.every((outcome) => !outcome.ok)).toBe(true);
       // The client may fail the commands on the dead socket a moment before it handles the 'close'.
-      expect(await within(5_000, () => !service.isReady)).toBe(true);
+      await eventually(async () => !service.isReady, Boolean, 5_000);
 
       await redis.restart();
-      await within(10_000, () => service.isReady);
+      await eventually(async () => service.isReady);
       expect(await service.attempt('ping', (client) => client.ping())).toEqual({ ok: true, value: 'PONG' });
     } finally {
       await service.onApplicationShutdown();
