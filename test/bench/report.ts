@@ -200,7 +200,7 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
 /** The saturation table: throughput, latency and, where measured, CPU per request of the process in front. */
 export function saturationLines(
   saturation: Record<string, LoadResult>,
-  rounds: Array<Record<string, LoadResult>> = [],
+  rounds: Array<Record<string, LoadResult>>,
 ): {
   lines: string[];
   throughput: Record<string, number>;
