@@ -1,25 +1,26 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { parseListQuery } from '../common/list-query';
 import { callerOf } from './caller';
 import { isPreviousResponseNotFound } from './session.handler';
 import { inputItemsPage, toResponseObject } from './response-object';
-import { ResponseCachingInterceptor } from './response-caching.interceptor';
+import { ResponseCaching } from './response-caching';
 import { ResponsesService } from './responses.service';
-import { Turn } from './turn';
 
 @Controller('v1/responses')
 export class ResponsesController {
-  constructor(private readonly responses: ResponsesService) {}
+  constructor(
+    private readonly responses: ResponsesService,
+    private readonly caching: ResponseCaching,
+  ) {}
 
   @Post()
   @HttpCode(200)
-  @UseInterceptors(ResponseCachingInterceptor)
   async create(
     @Body() body: unknown,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Turn> {
+  ): Promise<unknown> {
     const caller = callerOf(request);
     const upstreamAbort = new AbortController();
     // The client went away before we answered: stop the upstream work.
@@ -28,13 +29,15 @@ export class ResponsesController {
     });
     const sessionHeader = request.headers['x-session-id'];
     try {
-      return await this.responses.create(
-        body,
-        caller,
-        typeof sessionHeader === 'string' ? sessionHeader : undefined,
-        upstreamAbort.signal,
-        request.timing,
-      );
+      const start = () =>
+        this.responses.create(
+          body,
+          caller,
+          typeof sessionHeader === 'string' ? sessionHeader : undefined,
+          upstreamAbort.signal,
+          request.timing,
+        );
+      return await this.caching.finish(start, reply);
     } catch (error) {
       if (isPreviousResponseNotFound(error)) void reply.header('x-session-cache', 'miss');
       throw error;

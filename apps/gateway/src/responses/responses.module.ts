@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { ItemReferences } from './item-references';
-import { ResponseCachingInterceptor } from './response-caching.interceptor';
+import { ResponseCaching } from './response-caching';
 import { ResponsesController } from './responses.controller';
 import { ResponsesService } from './responses.service';
 import { SessionHandler } from './session.handler';
@@ -19,7 +19,7 @@ import { UpstreamClient } from './upstream/upstream.client';
     UpstreamClient,
     ChatUpstream,
     ResponsesUpstream,
-    ResponseCachingInterceptor,
+    ResponseCaching,
     {
       provide: UPSTREAM_ADAPTER,
       inject: [AppConfig, ChatUpstream, ResponsesUpstream],

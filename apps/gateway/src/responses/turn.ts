@@ -11,8 +11,8 @@ export interface TurnEvent {
 }
 
 /**
- * What the controller hands to the interceptors: a finished response, or a stream of events; with the
- * turn's span when it is traced, which the interceptor ends once the response is recorded.
+ * What the service hands to ResponseCaching: a finished response, or a stream of events; with the
+ * turn's span when it is traced, which ResponseCaching ends once the response is recorded.
  */
 export type Turn =
   | { kind: 'response'; response: StoredResponse; sessionId: string; span?: Span }

@@ -1,6 +1,6 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { catchError, concatMap, finalize, from, map, Observable, of, throwError } from 'rxjs';
+import { concatMap, finalize, from, map, Observable, of } from 'rxjs';
 import { Span } from '@opentelemetry/api';
 import { storeUnavailableRecord, StoredResponse, TurnRecorder } from '@app/session-store';
 import { withActiveSpan } from '@app/telemetry';
@@ -16,41 +16,41 @@ import { endTurnSpan } from './turn-span';
  * cached and journaled, or written to PostgreSQL). Streams are teed: recorded on their terminal event
  * only; a stream the client abandons is logged as cancelled, never cached. A stored response that
  * nothing durable could take is not acknowledged: 503, or `response.failed` on a stream. Then hands
- * the turn to the renderer (one interceptor, not two: each costs Nest's pipeline again on every
- * request, measured by `npm run bench`). Recording runs under the turn's span, which ends here.
+ * the turn to the renderer. Recording runs under the turn's span, which ends here.
+ *
+ * The controller calls it rather than Nest as an interceptor: Nest's interceptor pipeline (an
+ * AsyncResource, defer, switchMap and lastValueFrom around every request) cost about a tenth of the
+ * CPU of a turn (`npm run bench`, docs/performance.md).
  */
 @Injectable()
-export class ResponseCachingInterceptor implements NestInterceptor {
+export class ResponseCaching {
   constructor(
     private readonly recorder: TurnRecorder,
     private readonly drain: DrainState,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler<Turn>): Observable<unknown> {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    // Open until the turn is recorded: a stream's tee ends it, anything else the end of this pipe.
+  /** Starts the turn (`start`: up to the upstream's answer), records it, and resolves what to send. */
+  async finish(start: () => Promise<Turn>, reply: FastifyReply): Promise<unknown> {
+    // Open until the turn is recorded: a stream's tee ends it, anything else the end of this call.
     const recorded = this.drain.track();
     let streaming = false;
-    return next.handle().pipe(
-      catchError((error: unknown) => {
-        if (!(error instanceof TurnFailedError)) return throwError(() => error);
+    try {
+      const turn = await start().catch((error: unknown) => {
+        if (!(error instanceof TurnFailedError)) throw error;
         this.recorder.recordSpendOnly(error.record);
-        return throwError(() => error.error);
-      }),
-      concatMap(async (turn) => {
-        if (turn.kind === 'stream') {
-          streaming = true;
-          return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, turn.span, recorded) }, reply);
-        }
-        const stored = await withActiveSpan(turn.span, () => this.recorder.record(turn.response));
-        endTurnSpan(turn.span, turn.response, stored);
-        if (!stored) throw storeUnavailable();
-        return renderTurn(turn, reply);
-      }),
-      finalize(() => {
-        if (!streaming) recorded();
-      }),
-    );
+        throw error.error;
+      });
+      if (turn.kind === 'stream') {
+        streaming = true;
+        return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, turn.span, recorded) }, reply);
+      }
+      const stored = await withActiveSpan(turn.span, () => this.recorder.record(turn.response));
+      endTurnSpan(turn.span, turn.response, stored);
+      if (!stored) throw storeUnavailable();
+      return renderTurn(turn, reply);
+    } finally {
+      if (!streaming) recorded();
+    }
   }
 
   private tee(
