@@ -1,0 +1,206 @@
+/**
+ * A/B of two (or more) builds of the gateway: CPU µs per request at saturation (64 closed-loop clients), new
+ * conversations and warm 10-turn chains, next to the Nest floor, in interleaved rounds of random order on the
+ * same Redis, PostgreSQL and mock. For a change worth less than the full run's noise (±15–25% per segment):
+ * same-build A/A runs here differ by about ±5% over 5 rounds.
+ *
+ *   cp -r dist /tmp/build-a   (then change, npm run build, cp -r dist /tmp/build-b)
+ *   npm run bench:ab -- /tmp/build-a /tmp/build-b [--rounds=5] [--seconds=5] [--alloc]
+ *
+ * A build may carry settings after `@` (`/tmp/build-a@LOG_LEVEL=warn,DURABLE_JOURNAL=false`) and Node options
+ * after `+` (`/tmp/build-a+--max-semi-space-size=16`). `--alloc`: each gateway also samples what it allocates
+ * during a second warm-up (V8's sampling heap profiler, collected objects included) and prints the KB allocated
+ * per request, by package and by function. Processes' logs and the report go to bench-results/ab-<run>/.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig } from '@app/config';
+import { freePort } from '../support/redis-server';
+import { createDatabase, dropDatabase, migrate, withDatabase } from '../setup/test-services';
+import { allocationLines } from './allocation-summary';
+import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
+import { closePools, saturate, Target } from './load';
+import { BenchProcess, ENTRY } from './processes';
+
+const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+const BUILDS = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const ROUNDS = Number(option('rounds') ?? 5);
+const SEGMENT_MS = Number(option('seconds') ?? 5) * 1000;
+const ALLOC = process.argv.includes('--alloc');
+const CONCURRENCY = 64;
+const WARM_UP_MS = 3000;
+const KINDS = ['new', 'warm'] as const;
+
+interface Build {
+  label: string;
+  process: BenchProcess;
+  origin: string;
+}
+
+/** `dir[@NAME=value,…][+node-option…]`. */
+function parseBuild(spec: string): { dir: string; env: Record<string, string>; nodeOptions: string[] } {
+  const [withEnv = '', ...nodeOptions] = spec.split('+');
+  const [dir = '', settings = ''] = withEnv.split('@');
+  const env = Object.fromEntries(
+    settings
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  return { dir, env, nodeOptions };
+}
+
+async function main(): Promise<void> {
+  if (BUILDS.length === 0) throw new Error('usage: npm run bench:ab -- <build dir> [<build dir> …] [--rounds=N]');
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const outDir = join(__dirname, '..', '..', 'bench-results', `ab-${runId}`);
+  mkdirSync(outDir, { recursive: true });
+  const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const database = `rsc_ab_${runId}`;
+  const databaseUrl = withDatabase(adminUrl, database);
+  await createDatabase(adminUrl, database);
+  const processes: BenchProcess[] = [];
+  try {
+    await migrate(databaseUrl);
+    const [mockPort, nestPort] = [await freePort(), await freePort()];
+    const mockEnv = { MOCK_LLM_PORT: String(mockPort), MOCK_LLM_LATENCY_MS: '20' };
+    processes.push(BenchProcess.start('mock-llm', ENTRY.mock, mockEnv, outDir));
+    const nestEnv = { FLOOR_PORT: String(nestPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` };
+    const nest = BenchProcess.start('nest-floor', ENTRY.nestFloor, nestEnv, outDir);
+    processes.push(nest);
+    const env = {
+      HOST: '127.0.0.1',
+      UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `rsc-ab-${runId}`,
+      SESSION_TTL_SECONDS: '3600',
+      SESSION_MAX_RESPONSES: '300',
+      SHUTDOWN_DELAY_MS: '0',
+      // Refusals would bias CPU per answered request; this compares work per turn.
+      OVERLOAD_QUEUE_TARGET_MS: '0',
+      ...(ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {}),
+    };
+    const builds: Build[] = [];
+    for (const [index, spec] of BUILDS.entries()) {
+      const { dir, env: settings, nodeOptions } = parseBuild(spec);
+      const port = await freePort();
+      const preload = ALLOC ? ['--require', join(__dirname, 'allocation-sampling.js')] : [];
+      const args = [...nodeOptions, ...preload, join(dir, 'apps/gateway/src/main.js')];
+      const started = BenchProcess.start(`gateway-${index}`, args, { ...env, ...settings, PORT: String(port) }, outDir);
+      processes.push(started);
+      builds.push({ label: spec, process: started, origin: `http://127.0.0.1:${port}` });
+    }
+    await nest.waitForHttp(`http://127.0.0.1:${nestPort}/health`);
+    for (const build of builds) await build.process.waitForHttp(`${build.origin}/health/ready`);
+
+    // Each warm turn continues a chain at most ~20 times, as in the full run.
+    const config = new AppConfig({ ...process.env, ...env, PORT: '1' });
+    const warmTurns = builds.length * (ROUNDS + 1) * (SEGMENT_MS / 1000) * 3000;
+    const heads = await seedChainsFor(config, Math.ceil(warmTurns / 20), 10, true);
+    const auth = { authorization: `Bearer ${BENCH_KEY}` };
+    const nestOrigin = `http://127.0.0.1:${nestPort}`;
+    const chat = (messages: unknown) => JSON.stringify({ model: 'mock-gpt', messages });
+    const oneTurn = chat([{ role: 'user', content: 'Hello! What can you do?' }]);
+    const tenTurns = chat(chatMessagesForChain(10));
+    const newTurn = JSON.stringify({ model: 'mock-gpt', input: 'Hello! What can you do?' });
+    const warmTurn = continuing(heads);
+    const segments: Array<{ key: string; process: BenchProcess; target: Target }> = [
+      {
+        key: 'nest new',
+        process: nest,
+        target: { origin: nestOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
+      },
+      {
+        key: 'nest warm',
+        process: nest,
+        target: { origin: nestOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      },
+      ...builds.flatMap((build) => [
+        {
+          key: `${build.label} new`,
+          process: build.process,
+          target: { origin: build.origin, path: '/v1/responses', headers: auth, body: () => newTurn },
+        },
+        {
+          key: `${build.label} warm`,
+          process: build.process,
+          target: { origin: build.origin, path: '/v1/responses', headers: auth, body: warmTurn },
+        },
+      ]),
+    ];
+    // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the gateways' allocations
+    // (the profiler costs CPU the measured rounds must not see).
+    const allocations: string[] = [];
+    for (const sampled of ALLOC ? [false, true] : [false]) {
+      for (const segment of segments) {
+        const sampling = sampled && segment.process !== nest;
+        if (sampling) segment.process.child.kill('SIGUSR2');
+        const result = await saturate(segment.target, CONCURRENCY, WARM_UP_MS);
+        if (sampling) {
+          segment.process.child.kill('SIGUSR2');
+          const file = join(outDir, `${segment.process.child.pid}.heapprofile`);
+          allocations.push(`#### ${segment.key}`, ...(await allocationLines(file, result.ok)), '');
+        }
+      }
+    }
+
+    const cpu = new Map<string, number[]>();
+    const answered = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const segment of shuffled(segments)) {
+        await segment.process.settle();
+        const before = await segment.process.cpuSeconds();
+        const result = await saturate(segment.target, CONCURRENCY, SEGMENT_MS);
+        cpu.set(segment.key, [...(cpu.get(segment.key) ?? []), (await segment.process.cpuSeconds()) - before]);
+        answered.set(segment.key, [...(answered.get(segment.key) ?? []), result.ok]);
+        if (result.errors > 0) process.stderr.write(`${segment.key}: ${result.errors} errors\n`);
+      }
+      process.stderr.write(`round ${round + 1} of ${ROUNDS} done\n`);
+    }
+    const micros = (key: string, round?: number) => {
+      const seconds = cpu.get(key) ?? [];
+      const ok = answered.get(key) ?? [];
+      if (round !== undefined) return (1e6 * (seconds[round] ?? 0)) / (ok[round] ?? 1);
+      return (1e6 * seconds.reduce((a, b) => a + b, 0)) / ok.reduce((a, b) => a + b, 0);
+    };
+    const lines = [
+      '| build | turns | CPU µs per request | vs Nest floor | rounds vs Nest floor | vs first build |',
+      '|---|---|---:|---:|---|---:|',
+    ];
+    for (const kind of KINDS) {
+      const floor = micros(`nest ${kind}`);
+      lines.push(`| Nest floor | ${kind} | ${floor.toFixed(0)} | 1 | | |`);
+      for (const build of builds) {
+        const key = `${build.label} ${kind}`;
+        const rounds = Array.from({ length: ROUNDS }, (_, round) =>
+          (micros(key, round) / micros(`nest ${kind}`, round)).toFixed(2),
+        );
+        const first = micros(`${builds[0]?.label} ${kind}`);
+        lines.push(
+          `| ${build.label} | ${kind} | ${micros(key).toFixed(0)} | ${(micros(key) / floor).toFixed(2)}× | ${rounds.join(', ')} | ${(micros(key) / first).toFixed(3)} |`,
+        );
+      }
+    }
+    const report = [...lines, '', ...allocations].join('\n');
+    writeFileSync(join(outDir, 'report.md'), `${report}\n`);
+    console.log(`${report}\n(also in ${join(outDir, 'report.md')})`);
+  } finally {
+    await closePools();
+    for (const started of processes) await started.stop();
+    await dropDatabase(adminUrl, database).catch(() => undefined);
+  }
+}
+
+function shuffled<T>(items: T[]): T[] {
+  return items
+    .map((item) => ({ item, key: Math.random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ item }) => item);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
