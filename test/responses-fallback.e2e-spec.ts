@@ -6,7 +6,11 @@ const userTexts = (messages: Array<{ role: string; content?: unknown }>) =>
 
 describe('Responses API: history beyond Redis', () => {
   let bed: ResponsesBed;
-  beforeAll(async () => (bed = await ResponsesBed.start({ SESSION_MAX_RESPONSES: '50' })));
+  // These tests flush the writer themselves: its periodic flush could otherwise write a row a test needs unwritten.
+  beforeAll(
+    async () =>
+      (bed = await ResponsesBed.start({ SESSION_MAX_RESPONSES: '50', SPEND_LOG_FLUSH_INTERVAL_MS: '600000' })),
+  );
   afterAll(() => bed.close());
 
   it('resolves a chain from PostgreSQL when Redis lost it, and back-fills Redis', async () => {

@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
 import { freePort } from '../support/redis-server';
-import { createDatabase, dropDatabase, migrate, withDatabase } from '../setup/test-services';
+import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
 import { allocationLines } from './allocation-summary';
 import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
 import { closePools, saturate, Target } from './load';
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const database = `rsc_ab_${runId}`;
   const databaseUrl = withDatabase(adminUrl, database);
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `rsc-ab-${runId}`;
   await createDatabase(adminUrl, database);
   const processes: BenchProcess[] = [];
   try {
@@ -73,8 +75,8 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
       DATABASE_URL: databaseUrl,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      REDIS_KEY_PREFIX: `rsc-ab-${runId}`,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
       SESSION_TTL_SECONDS: '3600',
       SESSION_MAX_RESPONSES: '300',
       SHUTDOWN_DELAY_MS: '0',
@@ -190,6 +192,7 @@ async function main(): Promise<void> {
     await closePools();
     for (const started of processes) await started.stop();
     await dropDatabase(adminUrl, database).catch(() => undefined);
+    await deleteKeys(redisUrl, prefix).catch(() => undefined);
   }
 }
 
