@@ -6,7 +6,18 @@ import { dataNodes, RedisClient } from '@app/redis';
  */
 export async function commandsSentBy(redis: RedisClient, run: () => Promise<unknown>): Promise<string[]> {
   const [client] = dataNodes(redis); // a single node: these measurements run against one
-  const monitor = await client.duplicate().monitor();
+  const monitor = client.duplicate({ monitor: true, lazyConnect: false });
+  // ioredis enters monitoring mode a tick after MONITOR's OK: another client's command MONITOR reports in that
+  // tick reaches it as a reply nobody waits for ("Command queue state error", seen in CI with other suites on
+  // the same Redis). That line is not one of ours (we run only once monitoring), so the error is ignored.
+  monitor.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('MONITOR did not start within 5 s')), 5_000);
+    monitor.once('monitoring', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   const localPort = (client as unknown as { stream: { localPort: number } }).stream.localPort;
   const seen: string[] = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
