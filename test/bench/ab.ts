@@ -30,6 +30,8 @@ const SEGMENT_MS = Number(option('seconds') ?? 5) * 1000;
 const ALLOC = process.argv.includes('--alloc');
 const CONCURRENCY = 64;
 const WARM_UP_MS = 3000;
+/** More warm turns per second than a gateway manages here (sizes the seeded chains). */
+const SATURATION_CEILING = 3000;
 const KINDS = ['new', 'warm'] as const;
 
 interface Build {
@@ -99,7 +101,9 @@ async function main(): Promise<void> {
 
     // Each warm turn continues a chain at most ~20 times, as in the full run.
     const config = new AppConfig({ ...process.env, ...env, PORT: '1' });
-    const warmTurns = builds.length * (ROUNDS + 1) * (SEGMENT_MS / 1000) * 3000;
+    const warmUpPasses = ALLOC ? 2 : 1;
+    const warmSeconds = (ROUNDS * SEGMENT_MS + warmUpPasses * WARM_UP_MS) / 1000;
+    const warmTurns = builds.length * warmSeconds * SATURATION_CEILING;
     const heads = await seedChainsFor(config, Math.ceil(warmTurns / 20), 10, true);
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const nestOrigin = `http://127.0.0.1:${nestPort}`;
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
     // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the gateways' allocations
     // (the profiler costs CPU the measured rounds must not see).
     const allocations: string[] = [];
-    for (const sampled of ALLOC ? [false, true] : [false]) {
+    for (const sampled of [false, true].slice(0, warmUpPasses)) {
       for (const segment of segments) {
         const sampling = sampled && segment.process !== nest;
         if (sampling) segment.process.child.kill('SIGUSR2');
