@@ -17,6 +17,8 @@ export interface TurnRecord {
  */
 export class PacedConversations {
   readonly turns: TurnRecord[] = [];
+  /** First attempts answered `history_incomplete` (retried once, as the SDKs do). */
+  readonly retried: TurnRecord[] = [];
   private running?: Promise<void>;
   private stopped = false;
 
@@ -57,10 +59,17 @@ export class PacedConversations {
     let previous: string | undefined;
     for (let turn = 1; turn <= turns && !this.stopped; turn += 1) {
       const sentAt = Date.now();
-      const outcome = await sendTurn(urls[(turn - 1) % urls.length] ?? '', {
-        input: `${conversation} says ${turn}`,
-        previous,
-      });
+      const url = urls[(turn - 1) % urls.length] ?? '';
+      const request = { input: `${conversation} says ${turn}`, previous };
+      let outcome = await sendTurn(url, request);
+      // An ancestor acknowledged just before a failover can be lost with the old master and be in no store for a
+      // moment, until the replica that holds it in its writer's queue has written it: a 503 the openai SDKs retry
+      // after its Retry-After, as here. Recorded, so a test can bound when it happens.
+      if (outcome.status === 503 && outcome.error?.code === 'history_incomplete') {
+        this.retried.push({ conversation, turn, sentAt, outcome });
+        await sleep(1000 * Number(outcome.retryAfter ?? 1));
+        outcome = await sendTurn(url, request);
+      }
       this.turns.push({ conversation, turn, sentAt, outcome });
       if (!outcome.id) return;
       previous = outcome.id;
