@@ -20,8 +20,8 @@ import { freePort } from '../support/redis-server';
 import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
 import { allocationLines } from './allocation-summary';
 import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
-import { closePools, saturate, Target } from './load';
-import { BenchProcess, ENTRY } from './processes';
+import { closePools, saturate, shuffled, Target } from './load';
+import { BenchProcess, benchGatewayEnv, ENTRY } from './processes';
 
 const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
 const BUILDS = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
@@ -74,14 +74,7 @@ async function main(): Promise<void> {
     const nest = BenchProcess.start('nest-floor', ENTRY.nestFloor, nestEnv, outDir);
     processes.push(nest);
     const env = {
-      HOST: '127.0.0.1',
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      SESSION_TTL_SECONDS: '3600',
-      SESSION_MAX_RESPONSES: '300',
-      SHUTDOWN_DELAY_MS: '0',
+      ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
       // Refusals would bias CPU per answered request; this compares work per turn.
       OVERLOAD_QUEUE_TARGET_MS: '0',
       ...(ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {}),
@@ -198,13 +191,6 @@ async function main(): Promise<void> {
     await dropDatabase(adminUrl, database).catch(() => undefined);
     await deleteKeys(redisUrl, prefix).catch(() => undefined);
   }
-}
-
-function shuffled<T>(items: T[]): T[] {
-  return items
-    .map((item) => ({ item, key: Math.random() }))
-    .sort((a, b) => a.key - b.key)
-    .map(({ item }) => item);
 }
 
 main().catch((error: unknown) => {

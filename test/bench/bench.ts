@@ -12,9 +12,9 @@ import { AppConfig } from '@app/config';
 import { freePort } from '../support/redis-server';
 import { createDatabase, deleteKeys, dropDatabase, migrate, withDatabase } from '../setup/test-services';
 import { BENCH_KEY, chatMessagesForChain, continuing, seedChainsFor } from './fixtures';
-import { closePools, fixedRate, LoadResult, poolFor, saturate, Target } from './load';
+import { closePools, fixedRate, LoadResult, poolFor, saturate, shuffled, Target } from './load';
 import { chainResolution, databaseFallback, writerThroughput } from './micro';
-import { BenchProcess, ENTRY } from './processes';
+import { BenchProcess, benchGatewayEnv, ENTRY } from './processes';
 import { historyGrowth } from './depth';
 import {
   depthSection,
@@ -139,13 +139,6 @@ function log(message: string): void {
   process.stderr.write(`[bench +${((performance.now() - BEGAN) / 1000).toFixed(1)}s] ${message}\n`);
 }
 
-function shuffled<T>(items: T[]): T[] {
-  return items
-    .map((item) => ({ item, key: Math.random() }))
-    .sort((a, b) => a.key - b.key)
-    .map(({ item }) => item);
-}
-
 async function main(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const outDir = join(__dirname, '..', '..', 'bench-results');
@@ -189,17 +182,9 @@ async function main(): Promise<void> {
       logDir,
     );
     const gatewayEnv = {
+      ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
       PORT: String(gatewayPort),
-      HOST: '127.0.0.1',
-      UPSTREAM_BASE_URL: `http://127.0.0.1:${mockPort}/v1`,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      SESSION_TTL_SECONDS: '3600',
-      // A 200-turn chain stays whole in Redis (the history-growth scenarios continue such chains).
-      SESSION_MAX_RESPONSES: '300',
       ADMIN_API_KEY: 'bench-admin',
-      SHUTDOWN_DELAY_MS: '0',
     };
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);

@@ -175,6 +175,14 @@ function count(result: LoadResult, answer: { status: number; code?: string }, mi
   }
 }
 
+/** The items in random order (scenarios within a round, so machine drift hits each alike). */
+export function shuffled<T>(items: T[]): T[] {
+  return items
+    .map((item) => ({ item, key: Math.random() }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ item }) => item);
+}
+
 export function percentiles(histogram: hdr.Histogram): { p50: number; p95: number; p99: number } {
   return {
     p50: histogram.getValueAtPercentile(50),

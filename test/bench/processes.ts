@@ -89,6 +89,29 @@ export class BenchProcess {
   }
 }
 
+/**
+ * The gateway's settings in every bench run: the local mock upstream, the run's own database and key prefix,
+ * sessions that outlive the run and keep a 200-turn chain whole (the history-growth scenarios continue such
+ * chains), no drain delay at stop.
+ */
+export function benchGatewayEnv(run: {
+  mockPort: number;
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+}): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    UPSTREAM_BASE_URL: `http://127.0.0.1:${run.mockPort}/v1`,
+    DATABASE_URL: run.databaseUrl,
+    REDIS_URL: run.redisUrl,
+    REDIS_KEY_PREFIX: run.prefix,
+    SESSION_TTL_SECONDS: '3600',
+    SESSION_MAX_RESPONSES: '300',
+    SHUTDOWN_DELAY_MS: '0',
+  };
+}
+
 export const ENTRY = {
   gateway: ['dist/apps/gateway/src/main.js'],
   mock: ['dist/apps/mock-llm/src/main.js'],
