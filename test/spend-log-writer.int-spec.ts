@@ -183,14 +183,20 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
   it('keeps content exactly, whatever characters it holds', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {
-      const tricky = 'say "hi" \\ {a,b} (c) \'q\' NULL ünïcødé 🎉\n\ttab';
+      const tricky = 'say "hi" \\ {a,b} (c) \'q\' NULL ünïcødé 🎉\n\ttab \u001e\u001f\u0001 end';
       const row = storedResponse({ instructions: tricky, metadata: { note: tricky } });
       const [item] = row.input;
       if (item?.type === 'message') item.content = [{ type: 'input_text', text: tricky }];
-      h.writer.enqueue(row);
+      // In the same batch, rows whose JSON columns are empty (SQL NULL) or hold the same characters.
+      const notStored = storedResponse({ store: false, metadata: {} });
+      const failed = storedResponse({ status: 'failed', error: { code: 'x', message: tricky } });
+      for (const queued of [notStored, row, failed]) h.writer.enqueue(queued);
       await h.writer.flush();
-      const found = await new ResponseRepository(h.prisma).find(row.id, row.ownerHash);
-      expect(found).toEqual(row);
+      const repository = new ResponseRepository(h.prisma);
+      expect(await repository.find(row.id, row.ownerHash)).toEqual(row);
+      expect(await repository.find(failed.id, failed.ownerHash)).toEqual(failed);
+      const empty = await h.prisma.responseRecord.findUnique({ where: { id: notStored.id } });
+      expect(empty).toMatchObject({ input: null, output: null, error: null, incompleteDetails: null });
     } finally {
       await h.close();
     }

@@ -50,9 +50,14 @@ export class ResponseRepository {
   /** insertMany for rows already prepared. */
   async insertPrepared(rows: PreparedRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    // One array a column: 23 parameters whatever the batch size.
-    const columns = INSERT_COLUMNS.map((_, column) => rows.map((row) => row[column]));
-    const arrays = INSERT_COLUMNS.map(([, cast], index) => `$${index + 1}${arrayCast(cast)}`).join(',');
+    // One array a column: 24 parameters whatever the batch size. A JSON column goes as one text of its
+    // values joined by a control character: pg would escape every quote of an array literal's elements
+    // again (a copy of all the content), and JSON.stringify never writes a control character raw.
+    const columns = INSERT_COLUMNS.map(([, cast], column) => {
+      const values = rows.map((row) => row[column]);
+      return cast === '::jsonb' ? values.map((value) => value ?? JSON_NULL).join(JSON_SEPARATOR) : values;
+    });
+    const arrays = INSERT_COLUMNS.map(([, cast], index) => arrayOf(`$${index + 1}`, cast)).join(',');
     const sql =
       `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
       `SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`;
@@ -121,8 +126,14 @@ function count(value: unknown): number {
     : 0;
 }
 
-function arrayCast(cast: string): string {
-  return cast === '' ? '::text[]' : `${cast}[]`;
+/** Separates the values of a JSON column's parameter, and stands for SQL NULL there (see insertPrepared). */
+const JSON_SEPARATOR = '\u001e';
+const JSON_NULL = '\u001f';
+
+/** The SQL array of a column's parameter. */
+function arrayOf(parameter: string, cast: string): string {
+  if (cast === '::jsonb') return `string_to_array(${parameter}::text, chr(30), chr(31))::jsonb[]`;
+  return cast === '' ? `${parameter}::text[]` : `${parameter}${cast}[]`;
 }
 
 /** Column name and the cast its parameter needs, in insert order. */
