@@ -73,6 +73,10 @@ async function main(): Promise<void> {
     const nestEnv = { FLOOR_PORT: String(nestPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` };
     const nest = BenchProcess.start('nest-floor', ENTRY.nestFloor, nestEnv, outDir);
     processes.push(nest);
+    const ioPort = await freePort();
+    const ioEnv = { ...nestEnv, FLOOR_PORT: String(ioPort), DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
+    const io = BenchProcess.start('io-floor', ENTRY.ioFloor, { ...ioEnv, REDIS_KEY_PREFIX: prefix }, outDir);
+    processes.push(io);
     const env = {
       ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
       // Refusals would bias CPU per answered request; this compares work per turn.
@@ -90,16 +94,18 @@ async function main(): Promise<void> {
       builds.push({ label: spec, process: started, origin: `http://127.0.0.1:${port}` });
     }
     await nest.waitForHttp(`http://127.0.0.1:${nestPort}/health`);
+    await io.waitForHttp(`http://127.0.0.1:${ioPort}/health`);
     for (const build of builds) await build.process.waitForHttp(`${build.origin}/health/ready`);
 
     // Each warm turn continues a chain at most ~20 times, as in the full run.
     const config = new AppConfig({ ...process.env, ...env, PORT: '1' });
     const warmUpPasses = ALLOC ? 2 : 1;
     const warmSeconds = (ROUNDS * SEGMENT_MS + warmUpPasses * WARM_UP_MS) / 1000;
-    const warmTurns = builds.length * warmSeconds * SATURATION_CEILING;
+    const warmTurns = (builds.length + 1) * warmSeconds * SATURATION_CEILING;
     const heads = await seedChainsFor(config, Math.ceil(warmTurns / 20), 10, true);
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const nestOrigin = `http://127.0.0.1:${nestPort}`;
+    const ioOrigin = `http://127.0.0.1:${ioPort}`;
     const chat = (messages: unknown) => JSON.stringify({ model: 'mock-gpt', messages });
     const oneTurn = chat([{ role: 'user', content: 'Hello! What can you do?' }]);
     const tenTurns = chat(chatMessagesForChain(10));
@@ -115,6 +121,16 @@ async function main(): Promise<void> {
         key: 'nest warm',
         process: nest,
         target: { origin: nestOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      },
+      {
+        key: 'io new',
+        process: io,
+        target: { origin: ioOrigin, path: '/v1/responses', headers: auth, body: () => newTurn },
+      },
+      {
+        key: 'io warm',
+        process: io,
+        target: { origin: ioOrigin, path: '/v1/responses', headers: auth, body: warmTurn },
       },
       ...builds.flatMap((build) => [
         {
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
     const allocations: string[] = [];
     for (const sampled of [false, true].slice(0, warmUpPasses)) {
       for (const segment of segments) {
-        const sampling = sampled && segment.process !== nest;
+        const sampling = sampled && segment.process !== nest && segment.process !== io;
         if (sampling) segment.process.child.kill('SIGUSR2');
         const result = await saturate(segment.target, CONCURRENCY, WARM_UP_MS);
         if (sampling) {
@@ -171,6 +187,11 @@ async function main(): Promise<void> {
     for (const kind of KINDS) {
       const floor = micros(`nest ${kind}`);
       lines.push(`| Nest floor | ${kind} | ${floor.toFixed(0)} | 1 | | |`);
+      const ioFloor = micros(`io ${kind}`);
+      const ioRounds = Array.from({ length: ROUNDS }, (_, round) =>
+        (micros(`io ${kind}`, round) / micros(`nest ${kind}`, round)).toFixed(2),
+      );
+      lines.push(`| I/O floor | ${kind} | ${ioFloor.toFixed(0)} | ${(ioFloor / floor).toFixed(2)}× | ${ioRounds.join(', ')} | |`);
       for (const build of builds) {
         const key = `${build.label} ${kind}`;
         const rounds = Array.from({ length: ROUNDS }, (_, round) =>

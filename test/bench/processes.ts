@@ -117,5 +117,6 @@ export const ENTRY = {
   mock: ['dist/apps/mock-llm/src/main.js'],
   floor: ['--import', 'tsx', 'test/bench/floor-proxy.ts'],
   nestFloor: ['--import', 'tsx', 'test/bench/nest-floor.ts'],
+  ioFloor: ['--import', 'tsx', 'test/bench/io-floor.ts'],
   otlpSink: ['--import', 'tsx', 'test/bench/otlp-sink.ts'],
 };
