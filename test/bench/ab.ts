@@ -191,7 +191,9 @@ async function main(): Promise<void> {
       const ioRounds = Array.from({ length: ROUNDS }, (_, round) =>
         (micros(`io ${kind}`, round) / micros(`nest ${kind}`, round)).toFixed(2),
       );
-      lines.push(`| I/O floor | ${kind} | ${ioFloor.toFixed(0)} | ${(ioFloor / floor).toFixed(2)}× | ${ioRounds.join(', ')} | |`);
+      lines.push(
+        `| I/O floor | ${kind} | ${ioFloor.toFixed(0)} | ${(ioFloor / floor).toFixed(2)}× | ${ioRounds.join(', ')} | |`,
+      );
       for (const build of builds) {
         const key = `${build.label} ${kind}`;
         const rounds = Array.from({ length: ROUNDS }, (_, round) =>

@@ -155,7 +155,8 @@ async function main(): Promise<void> {
   await createDatabase(adminUrl, database);
   try {
     await migrate(databaseUrl);
-    const [mockPort, floorPort, nestFloorPort, gatewayPort, sinkPort] = [
+    const [mockPort, floorPort, nestFloorPort, ioFloorPort, gatewayPort, sinkPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -181,6 +182,19 @@ async function main(): Promise<void> {
       { FLOOR_PORT: String(nestFloorPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` },
       logDir,
     );
+    // The Nest floor plus the Redis, upstream and PostgreSQL work of a turn, on the service's key layout.
+    const ioFloor = BenchProcess.start(
+      'io-floor',
+      ENTRY.ioFloor,
+      {
+        FLOOR_PORT: String(ioFloorPort),
+        FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}`,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+      },
+      logDir,
+    );
     const gatewayEnv = {
       ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
       PORT: String(gatewayPort),
@@ -189,7 +203,7 @@ async function main(): Promise<void> {
     const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`] : [];
     const gateway = BenchProcess.start('gateway', [...profileArgs, ...ENTRY.gateway], gatewayEnv, logDir);
     const sink = BenchProcess.start('otlp-sink', ENTRY.otlpSink, { OTLP_SINK_PORT: String(sinkPort) }, logDir);
-    processes.push(mock, floor, nestFloor, gateway, sink);
+    processes.push(mock, floor, nestFloor, ioFloor, gateway, sink);
     // Variants: the same build with one thing changed, sharing the namespace (they find the same chains).
     const variantSetup: Record<VariantName, { env: Record<string, string>; node?: string }> = {
       unjournaled: { env: { DURABLE_JOURNAL: 'false' } },
@@ -215,6 +229,7 @@ async function main(): Promise<void> {
     await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
     await floor.waitForHttp(`http://127.0.0.1:${floorPort}/health`);
     await nestFloor.waitForHttp(`http://127.0.0.1:${nestFloorPort}/health`);
+    await ioFloor.waitForHttp(`http://127.0.0.1:${ioFloorPort}/health`);
     await sink.waitForHttp(`http://127.0.0.1:${sinkPort}/`);
     await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
     for (const variant of variants) await variant.process.waitForHttp(`${variant.origin}/health/ready`);
@@ -233,8 +248,8 @@ async function main(): Promise<void> {
       PLAN.rates.filter((rate) => rate <= PLAN.coldMaxRate).reduce((sum, rate) => sum + rate, 0) *
       (PLAN.segmentMs / 1000) *
       PLAN.rounds;
-    // The service's warm scenario and each variant's continue the same chains.
-    const warmScenarios = 1 + variants.length;
+    // The service's warm scenario, each variant's and the I/O floor's continue the same chains.
+    const warmScenarios = 2 + variants.length;
     const warmHeads = await seedChainsFor(config, Math.ceil((warmScenarios * totalWarm) / 20) + 50, CHAIN_DEPTH, true);
     const coldHeads = await seedChainsFor(config, Math.ceil(totalCold * 1.05) + 50, CHAIN_DEPTH, false);
     log(`seeded ${warmHeads.length} warm and ${coldHeads.length} cold ${CHAIN_DEPTH}-turn chains`);
@@ -242,6 +257,7 @@ async function main(): Promise<void> {
     const mockOrigin = `http://127.0.0.1:${mockPort}`;
     const floorOrigin = `http://127.0.0.1:${floorPort}`;
     const nestFloorOrigin = `http://127.0.0.1:${nestFloorPort}`;
+    const ioFloorOrigin = `http://127.0.0.1:${ioFloorPort}`;
     const gatewayOrigin = `http://127.0.0.1:${gatewayPort}`;
     const auth = { authorization: `Bearer ${BENCH_KEY}` };
     const oneTurn = JSON.stringify({
@@ -267,6 +283,7 @@ async function main(): Promise<void> {
       'direct-1': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'floor-1': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
       'nest-floor-1': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => oneTurn },
+      'io-floor-new': { origin: ioFloorOrigin, path: '/v1/responses', headers: auth, body: newTurn },
       'service-new': {
         origin: gatewayOrigin,
         path: '/v1/responses',
@@ -276,6 +293,7 @@ async function main(): Promise<void> {
       'direct-10': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'floor-10': { origin: floorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
       'nest-floor-10': { origin: nestFloorOrigin, path: '/v1/chat/completions', headers: auth, body: () => tenTurns },
+      'io-floor-warm': { origin: ioFloorOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
       'service-warm': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(warmHeads) },
       'service-cold': { origin: gatewayOrigin, path: '/v1/responses', headers: auth, body: continuing(coldHeads) },
       'direct-stream': { origin: mockOrigin, path: '/v1/chat/completions', headers: auth, body: () => chatStream },
@@ -310,6 +328,7 @@ async function main(): Promise<void> {
       ['service', gateway],
       ...variants.map((variant): [string, BenchProcess] => [variant.name, variant.process]),
       ['nest-floor', nestFloor],
+      ['io-floor', ioFloor],
       ['floor', floor],
     ];
     /** One measured segment: the service idle first, and the CPU time of the process in front recorded. */

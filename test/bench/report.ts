@@ -37,6 +37,8 @@ const BASELINE: Record<string, string> = {
   'service-new': 'direct-1',
   'floor-10': 'direct-10',
   'nest-floor-10': 'direct-10',
+  'io-floor-new': 'direct-1',
+  'io-floor-warm': 'direct-10',
   'service-warm': 'direct-10',
   'service-cold': 'direct-10',
   'floor-stream': 'direct-stream',
@@ -120,6 +122,7 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   }
   json.saturation = {
     throughput,
+    io_floor: saturationTable.ioFloor,
     cpu_us_per_request: saturationTable.cpuPerRequest,
     cpu_ratio_to_nest_floor_per_round: saturationTable.cpuRatioPerRound,
     service_new_over_floor: newRatio,
@@ -207,6 +210,7 @@ export function saturationLines(
   cpuPerRequest: Record<string, number>;
   /** CPU per request of the service over the Nest floor's, round by round (service-new, service-warm). */
   cpuRatioPerRound: Record<string, string[]>;
+  ioFloor: Record<string, unknown>;
 } {
   const lines = [
     '### Saturation (closed loop, 64 concurrent clients)',
@@ -237,7 +241,31 @@ export function saturationLines(
   const perRoundText = Object.entries(cpuRatioPerRound).map(([name, values]) => `${name} ${values.join(', ')}`);
   if (perRoundText.length > 0)
     lines.push('', `CPU per request against the Nest floor's, round by round: ${perRoundText.join('; ')}`);
-  return { lines, throughput, cpuPerRequest, cpuRatioPerRound };
+  const ioFloor = ioFloorLines(cpuPerRequest);
+  lines.push(...ioFloor.lines);
+  return { lines, throughput, cpuPerRequest, cpuRatioPerRound, ioFloor: ioFloor.json };
+}
+
+/**
+ * The I/O floor's CPU per request against the Nest floor's, and the service's against the I/O floor's: how
+ * much of a turn's cost is the work every stateful turn needs, and how much is the service's own.
+ */
+function ioFloorLines(cpu: Record<string, number>): { lines: string[]; json: Record<string, unknown> } {
+  const pairs = [
+    ['new conversations', 'io-floor-new', 'nest-floor-1', 'service-new'],
+    ['10-turn warm chains', 'io-floor-warm', 'nest-floor-10', 'service-warm'],
+  ] as const;
+  const parts: string[] = [];
+  const json: Record<string, unknown> = {};
+  for (const [what, io, nest, service] of pairs) {
+    const [ioCpu, nestCpu, serviceCpu] = [cpu[io], cpu[nest], cpu[service]];
+    if (ioCpu === undefined || nestCpu === undefined || serviceCpu === undefined) continue;
+    const [floorRatio, serviceRatio] = [ratio(ioCpu, nestCpu), ratio(serviceCpu, ioCpu)];
+    parts.push(`${what}: the I/O floor ${floorRatio}× the Nest floor's, the service ${serviceRatio}× the I/O floor's`);
+    json[io] = { over_nest_floor: floorRatio, service_over_io_floor: serviceRatio };
+  }
+  if (parts.length === 0) return { lines: [], json };
+  return { lines: ['', `CPU per request with the I/O floor (test/bench/io-floor.ts): ${parts.join('; ')}.`], json };
 }
 
 /** Which floor each scenario's saturation throughput is compared with (same payload upstream). */

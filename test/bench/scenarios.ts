@@ -31,14 +31,21 @@ const FIXED_RATE = [
   'service-cold',
 ] as const;
 const STREAMING = ['direct-stream', 'floor-stream', 'nest-floor-stream', 'service-stream'] as const;
+/** The I/O floor (io-floor.ts): what the work every stateful turn needs costs; measured at saturation only. */
+const IO_FLOOR = ['io-floor-new', 'io-floor-warm'] as const;
 
-export type ScenarioName = (typeof FIXED_RATE)[number] | (typeof STREAMING)[number];
+export type ScenarioName = (typeof FIXED_RATE)[number] | (typeof STREAMING)[number] | (typeof IO_FLOOR)[number];
 
 export const SCENARIOS: Record<'latency' | 'saturation' | 'streaming', readonly ScenarioName[]> = {
   latency: FIXED_RATE,
   // Every cold request needs a chain of its own, and a closed loop's count is not known in advance.
-  saturation: FIXED_RATE.filter((name) => name !== 'service-cold'),
+  saturation: [...FIXED_RATE.filter((name) => name !== 'service-cold'), ...IO_FLOOR],
   streaming: STREAMING,
 };
 
-export const SCENARIO_ORDER: readonly string[] = [...FIXED_RATE, ...STREAMING];
+/** Each I/O floor scenario listed after the Nest floor's with the same history. */
+export const SCENARIO_ORDER: readonly string[] = [...FIXED_RATE, ...STREAMING].flatMap((name): string[] => {
+  if (name === 'nest-floor-1') return [name, 'io-floor-new'];
+  if (name === 'nest-floor-10') return [name, 'io-floor-warm'];
+  return [name];
+});
