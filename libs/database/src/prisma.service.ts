@@ -74,7 +74,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     if (!this.pool.ended) await this.pool.end();
   }
 
-  /** Round trip of `SELECT 1` (through the same pool as `direct`), bounded by a timeout. */
+  /**
+   * Round trip of `SELECT 1` through the pool, bounded by a timeout. Not through Prisma: its query
+   * compiler (WebAssembly, about 14 MB of resident memory) is then loaded only by the first query that
+   * needs Prisma (a response read back from PostgreSQL, a deletion), not by start-up and readiness checks.
+   */
   async check(): Promise<DatabaseCheck> {
     const started = process.hrtime.bigint();
     let timer: NodeJS.Timeout | undefined;
@@ -82,7 +86,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
       timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref();
     });
     try {
-      await Promise.race([this.$queryRaw`SELECT 1`, timeout]);
+      await Promise.race([this.pool.query('SELECT 1'), timeout]);
       return { ok: true, latencyMs: Number(process.hrtime.bigint() - started) / 1e6 };
     } catch (error) {
       return { ok: false, error: describeDatabaseError(error) };
@@ -107,15 +111,24 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   }
 }
 
+const UNREACHABLE = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'];
+
 /** One line saying why PostgreSQL could not be used (Prisma wraps driver errors in a long message). */
 export function describeDatabaseError(error: unknown): string {
-  const { message, errors, name } = (typeof error === 'object' && error !== null ? error : {}) as {
+  const { message, errors, name, code, address, port } = (typeof error === 'object' && error !== null ? error : {}) as {
     message?: unknown;
     errors?: unknown;
     name?: unknown;
+    code?: unknown;
+    address?: unknown;
+    port?: unknown;
   };
   // pg tries every address of a host name; when all fail it throws them together, with no message.
   if (Array.isArray(errors) && errors.length > 0) return [...new Set(errors.map(describeDatabaseError))].join('; ');
+  // A refused or unroutable connection, in the words Prisma uses for it.
+  if (typeof code === 'string' && UNREACHABLE.includes(code) && typeof address === 'string') {
+    return `Can't reach database server at ${address}${typeof port === 'number' ? `:${port}` : ''}`;
+  }
   if (typeof message !== 'string') return String(error);
   const driverMessage = /Message: `([^`]+)`/.exec(message)?.[1];
   if (driverMessage) return driverMessage;
