@@ -74,8 +74,13 @@ async function main(): Promise<void> {
     const nest = BenchProcess.start('nest-floor', ENTRY.nestFloor, nestEnv, outDir);
     processes.push(nest);
     const ioPort = await freePort();
-    const ioEnv = { ...nestEnv, FLOOR_PORT: String(ioPort), DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
-    const io = BenchProcess.start('io-floor', ENTRY.ioFloor, { ...ioEnv, REDIS_KEY_PREFIX: prefix }, outDir);
+    const ioEnv = { FLOOR_PORT: String(ioPort), FLOOR_UPSTREAM: nestEnv.FLOOR_UPSTREAM, REDIS_KEY_PREFIX: prefix };
+    const io = BenchProcess.start(
+      'io-floor',
+      ENTRY.ioFloor,
+      { ...ioEnv, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      outDir,
+    );
     processes.push(io);
     const env = {
       ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
