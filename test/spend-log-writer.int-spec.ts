@@ -202,6 +202,35 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
+  it.each([
+    ['prepares the insert and the chain lookup once per connection', '', ['rsc_chain', 'rsc_insert_responses']],
+    ['prepares nothing when DATABASE_URL says pgbouncer=true', 'pgbouncer=true', []],
+  ])('%s', async (_, query, prepared) => {
+    const url = new URL(process.env.DATABASE_URL ?? '');
+    if (query) url.search = query;
+    // One pooled connection: the statements below all run on it.
+    const h = await harness({ DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '1' });
+    try {
+      const chain = storedChain(3);
+      for (const row of chain) h.writer.enqueue(row);
+      await h.writer.flush();
+      const repository = new ResponseRepository(h.prisma);
+      const last = chain[2];
+      for (let lookup = 0; lookup < 2; lookup += 1) {
+        expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(
+          chain.map((response) => response.id).reverse(),
+        );
+      }
+      const { rows } = await h.prisma.direct<{ name: string }>(
+        'SELECT name FROM pg_prepared_statements ORDER BY name',
+        [],
+      );
+      expect(rows.map((row) => row.name)).toEqual(prepared);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('applies a deletion to a row that is not written yet', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {

@@ -75,6 +75,12 @@ describe('AppConfig', () => {
     expect(error.message).toMatch(problem);
   });
 
+  it('prepares hot statements unless DATABASE_URL says pgbouncer=true', () => {
+    expect(new AppConfig({}).databasePreparedStatements).toBe(true);
+    const pooled = new AppConfig({ DATABASE_URL: 'postgresql://app@bouncer:6432/app?pgbouncer=true' });
+    expect(pooled.databasePreparedStatements).toBe(false);
+  });
+
   it('names DATABASE_URL when it is malformed, without echoing its password', () => {
     for (const url of ['not a url', 'mysql://app:s3cret@db/app', 'postgresql://app:s3cret@/']) {
       const error = configError({ DATABASE_URL: url });

@@ -38,6 +38,12 @@ export class AppConfig {
   /** Upper bound on one Redis command before it counts as a failure. */
   readonly redisCommandTimeoutMs: number;
   readonly databaseUrl: string;
+  /**
+   * Whether hot statements are prepared once per connection (named): false when DATABASE_URL says
+   * `pgbouncer=true` (Prisma's convention), as a pooler in transaction mode may run the next statement
+   * on a server connection that never saw the preparation.
+   */
+  readonly databasePreparedStatements: boolean;
   /** Pooled PostgreSQL connections of this process. */
   readonly databasePoolSize: number;
   /** History lookups in PostgreSQL at once (the rest of the pool stays free for other work). */
@@ -90,7 +96,9 @@ export class AppConfig {
     this.redis = resolveRedisTarget(env);
     this.redisKeyPrefix = redisKeyPrefixFrom(env);
     this.redisCommandTimeoutMs = integerFrom(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000);
-    this.databaseUrl = urlFrom(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']).toString();
+    const databaseUrl = urlFrom(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']);
+    this.databaseUrl = databaseUrl.toString();
+    this.databasePreparedStatements = databaseUrl.searchParams.get('pgbouncer') !== 'true';
     this.databasePoolSize = integerFrom(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000);
     this.historyFallbackConcurrency = integerFrom(
       env,

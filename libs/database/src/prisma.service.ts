@@ -24,6 +24,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   /** The adapter's connection pool, ours so that hot paths can use it directly (see `direct`). */
   private readonly pool: Pool;
+  private readonly prepared: boolean;
 
   constructor(config: AppConfig) {
     const pool = new Pool({
@@ -34,6 +35,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     // Ours to end (after Prisma disconnects): Prisma must not end the pool `direct` relies on.
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: false }) });
     this.pool = pool;
+    this.prepared = config.databasePreparedStatements;
     this.target = redactUrl(config.databaseUrl);
     // A pooled connection PostgreSQL drops while idle: the pool discards it and opens another when
     // needed. Without a listener the error would end the process.
@@ -46,10 +48,17 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
    * One statement straight through the pool under Prisma, for the per-response hot paths (the
    * spend-log batches, the chain fallback): Prisma's query compiler and tracing cost more CPU than
    * those statements themselves (`npm run bench -- --saturation`, docs/performance.md). Failures
-   * are pg's errors, whose `code` is the SQLSTATE.
+   * are pg's errors, whose `code` is the SQLSTATE. A statement given a `name` (one name, one SQL text)
+   * is prepared once per connection: PostgreSQL then plans it once, not at every call (planning the
+   * recursive chain query cost four times its execution). Not when DATABASE_URL says `pgbouncer=true`.
    */
-  async direct<Row extends object>(sql: string, values: unknown[]): Promise<{ rows: Row[]; rowCount: number }> {
-    const result = await this.pool.query<Row>(sql, values);
+  async direct<Row extends object>(
+    sql: string,
+    values: unknown[],
+    name?: string,
+  ): Promise<{ rows: Row[]; rowCount: number }> {
+    const query = name !== undefined && this.prepared ? { name, text: sql, values } : { text: sql, values };
+    const result = await this.pool.query<Row>(query);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   }
 

@@ -55,18 +55,16 @@ export class ResponseRepository {
     // again (a copy of all the content), and JSON.stringify never writes a control character raw.
     const columns = INSERT_COLUMNS.map(([, cast], column) => {
       const values = rows.map((row) => row[column]);
-      return cast === '::jsonb' ? values.map((value) => value ?? JSON_NULL).join(JSON_SEPARATOR) : values;
+      if (cast !== '::jsonb') return values;
+      // toRow gives a JSON column jsonText's string, or null.
+      return (values as Array<string | null>).map((value) => value ?? JSON_NULL).join(JSON_SEPARATOR);
     });
-    const arrays = INSERT_COLUMNS.map(([, cast], index) => arrayOf(`$${index + 1}`, cast)).join(',');
-    const sql =
-      `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
-      `SELECT * FROM unnest(${arrays}) ON CONFLICT (id) DO NOTHING`;
-    return (await this.prisma.direct(sql, columns)).rowCount;
+    return (await this.prisma.direct(INSERT_QUERY, columns, 'rsc_insert_responses')).rowCount;
   }
 
   /** The resolvable chain ending at `id`, newest first, in one recursive query. */
   async chain(id: string, ownerHash: string): Promise<StoredResponse[]> {
-    const { rows } = await this.prisma.direct<RawRow>(CHAIN_QUERY, [id, ownerHash, MAX_CHAIN_DEPTH]);
+    const { rows } = await this.prisma.direct<RawRow>(CHAIN_QUERY, [id, ownerHash, MAX_CHAIN_DEPTH], 'rsc_chain');
     return rows.map(fromRawRow);
   }
 
@@ -163,6 +161,12 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['completed_at', '::timestamptz'],
   ['deleted_at', '::timestamptz'],
 ];
+
+/** One array a column, whatever the batch size; existing ids are skipped. */
+const INSERT_QUERY =
+  `INSERT INTO responses (${INSERT_COLUMNS.map(([name]) => name).join(',')}) ` +
+  `SELECT * FROM unnest(${INSERT_COLUMNS.map(([, cast], index) => arrayOf(`$${index + 1}`, cast)).join(',')}) ` +
+  'ON CONFLICT (id) DO NOTHING';
 
 /**
  * The INSERT_COLUMNS values of one response; content only when stored and not deleted. PostgreSQL
