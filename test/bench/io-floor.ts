@@ -4,9 +4,9 @@
  * Per turn: the request's JSON parsed; the chain read in one Redis round trip (the service's own script and
  * key layout, so the bench's seeded chains serve here too) and its histories parsed; the chat request built
  * and its answer parsed; the response saved and journaled in one round trip; its row inserted in batches
- * (one array per column, as the service's writer does), the journal entries deleted after. Left out: input
- * validation, errors, tenancy checks beyond the script's, logging, metrics, tracing, admission control,
- * the Response object's full shape. Run as its own process by `npm run bench:ab`.
+ * (one array per column, prepared once, as the service's writer does), the journal entries deleted after.
+ * Left out: input validation, errors, tenancy checks beyond the script's, logging, metrics, tracing,
+ * admission control, the Response object's full shape. Run as its own process by `npm run bench` and `npm run bench:ab`.
  */
 import 'reflect-metadata';
 import { Body, Controller, Get, Headers, Module, Post, Res } from '@nestjs/common';
@@ -60,7 +60,7 @@ async function flush(batch: Row[]): Promise<void> {
   const column = (index: number) => batch.map((row) => row.values[index]);
   const json = (index: number) => column(index).join('\u001e');
   const params = [column(0), column(1), column(2), column(3), column(4), json(5), json(6), column(7), column(8)];
-  await pool.query(INSERT, params);
+  await pool.query({ name: 'io_floor_insert', text: INSERT, values: params });
   await redis.xdel(journal, ...batch.map((row) => row.entry));
 }
 
