@@ -231,6 +231,25 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
+  it('still finds chains once a migration has added a column while the lookup was prepared', async () => {
+    const h = await harness({ DATABASE_POOL_SIZE: '1' });
+    const column = `added_${randomBytes(4).toString('hex')}`;
+    try {
+      const chain = storedChain(2);
+      for (const row of chain) h.writer.enqueue(row);
+      await h.writer.flush();
+      const repository = new ResponseRepository(h.prisma);
+      const last = chain[1];
+      const ids = chain.map((response) => response.id).reverse();
+      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      await h.prisma.direct(`ALTER TABLE responses ADD COLUMN ${column} integer`, []);
+      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+    } finally {
+      await h.prisma.direct(`ALTER TABLE responses DROP COLUMN IF EXISTS ${column}`, []);
+      await h.close();
+    }
+  });
+
   it('applies a deletion to a row that is not written yet', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000' });
     try {

@@ -10,17 +10,50 @@ export type PreparedRow = readonly unknown[];
 /** Hard stop for a recursive chain query. */
 const MAX_CHAIN_DEPTH = 100_000;
 
+/**
+ * The columns a chain lookup reads (RawRow), named rather than `*`: the lookup is a prepared statement,
+ * and PostgreSQL refuses to run one whose result would change shape ("cached plan must not change result
+ * type") after a migration adds a column while this replica is still running.
+ */
+const CHAIN_COLUMNS = [
+  'id',
+  'session_id',
+  'parent_response_id',
+  'owner_hash',
+  'model',
+  'store',
+  'input',
+  'instructions',
+  'output',
+  'params',
+  'metadata',
+  'status',
+  'error',
+  'incomplete_details',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+  'cached_tokens',
+  'reasoning_tokens',
+  'history_source',
+  'conversation_id',
+  'created_at',
+  'completed_at',
+  'deleted_at',
+];
+const columnsOf = (table: string) => CHAIN_COLUMNS.map((column) => `${table}.${column}`).join(', ');
+
 /** $1 response id, $2 owner hash, $3 depth limit. Also on the hot path: taken on every Redis miss. */
 const CHAIN_QUERY = `
   WITH RECURSIVE chain AS (
-    SELECT r.*, 1 AS depth FROM responses r
+    SELECT ${columnsOf('r')}, 1 AS depth FROM responses r
      WHERE r.id = $1 AND r.owner_hash = $2
     UNION ALL
-    SELECT p.*, c.depth + 1 FROM responses p
+    SELECT ${columnsOf('p')}, c.depth + 1 FROM responses p
       JOIN chain c ON p.id = c.parent_response_id
      WHERE p.owner_hash = $2 AND c.depth < $3
   )
-  SELECT * FROM chain ORDER BY depth`;
+  SELECT ${CHAIN_COLUMNS.join(', ')} FROM chain ORDER BY depth`;
 
 /** PostgreSQL, the durable record. Every lookup is scoped to the owner. */
 @Injectable()
