@@ -231,6 +231,32 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     }
   });
 
+  it('runs statements unprepared once PostgreSQL says a prepared one does not exist (a pooler without pgbouncer=true)', async () => {
+    const h = await harness({ DATABASE_POOL_SIZE: '1' });
+    try {
+      const chain = storedChain(2);
+      for (const row of chain) h.writer.enqueue(row);
+      await h.writer.flush();
+      const repository = new ResponseRepository(h.prisma);
+      const last = chain[1];
+      const ids = chain.map((response) => response.id).reverse();
+      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      // What a pooler in transaction mode does: the next statement reaches a server connection that never
+      // prepared it, while the client believes it did.
+      await h.prisma.direct('DEALLOCATE ALL', []);
+      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      const more = storedChain(1);
+      h.writer.enqueue(more[0]);
+      await h.writer.flush();
+      expect(h.writer.stats()).toMatchObject({ failedFlushes: 0, rowsRejected: 0 });
+      expect(await h.count(more.map((response) => response.id))).toBe(1);
+      const { rows } = await h.prisma.direct<{ name: string }>('SELECT name FROM pg_prepared_statements', []);
+      expect(rows).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('still finds chains once a migration has added a column while the lookup was prepared', async () => {
     const h = await harness({ DATABASE_POOL_SIZE: '1' });
     const column = `added_${randomBytes(4).toString('hex')}`;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig, redactUrl } from '@app/config';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, QueryConfig } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export type DatabaseCheck = { ok: true; latencyMs: number } | { ok: false; error: string };
@@ -24,7 +24,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   /** The adapter's connection pool, ours so that hot paths can use it directly (see `direct`). */
   private readonly pool: Pool;
-  private readonly prepared: boolean;
+  private prepared: boolean;
 
   constructor(config: AppConfig) {
     const pool = new Pool({
@@ -50,16 +50,41 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
    * those statements themselves (`npm run bench -- --saturation`, docs/performance.md). Failures
    * are pg's errors, whose `code` is the SQLSTATE. A statement given a `name` (one name, one SQL text)
    * is prepared once per connection: PostgreSQL then plans it once, not at every call (planning the
-   * recursive chain query cost four times its execution). Not when DATABASE_URL says `pgbouncer=true`.
+   * recursive chain query cost four times its execution). Not when DATABASE_URL says `pgbouncer=true`,
+   * nor once PostgreSQL has refused a prepared statement (see `unprepared`).
    */
   async direct<Row extends object>(
     sql: string,
     values: unknown[],
     name?: string,
   ): Promise<{ rows: Row[]; rowCount: number }> {
-    const query = name !== undefined && this.prepared ? { name, text: sql, values } : { text: sql, values };
+    if (name === undefined || !this.prepared) return this.run<Row>({ text: sql, values });
+    try {
+      return await this.run<Row>({ name, text: sql, values });
+    } catch (error) {
+      if (!isPreparedStatementTrouble(error)) throw error;
+      this.unprepared(error);
+      return this.run<Row>({ text: sql, values });
+    }
+  }
+
+  private async run<Row extends object>(query: QueryConfig): Promise<{ rows: Row[]; rowCount: number }> {
     const result = await this.pool.query<Row>(query);
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+  }
+
+  /**
+   * A prepared statement was refused before it ran (safe to run again): a pooler in transaction mode
+   * sent it to a server connection that never prepared it, or a migration changed what it returns.
+   * Statements go unprepared from now on, and the operator is told why.
+   */
+  private unprepared(error: unknown): void {
+    if (!this.prepared) return;
+    this.prepared = false;
+    this.logger.warn(
+      `PostgreSQL refused a prepared statement (${describeDatabaseError(error)}); statements run unprepared ` +
+        'from now on. Behind a pooler in transaction mode, add pgbouncer=true to DATABASE_URL.',
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -121,6 +146,16 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 }
 
 const UNREACHABLE = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT'];
+
+/**
+ * A prepared statement refused before running: SQLSTATE 26000 it does not exist (on this server
+ * connection), 42P05 it exists already, 0A000 its cached plan would change its result type.
+ */
+function isPreparedStatementTrouble(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === '26000' || code === '42P05') return true;
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan');
+}
 
 /** One line saying why PostgreSQL could not be used (Prisma wraps driver errors in a long message). */
 export function describeDatabaseError(error: unknown): string {
