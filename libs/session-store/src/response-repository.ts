@@ -7,40 +7,43 @@ import { HistorySource, referencesTo, ResponseStatus, StoredResponse } from './s
 /** One response's INSERT values, in INSERT_COLUMNS order. */
 export type PreparedRow = readonly unknown[];
 
+/** Column name and the cast its parameter needs, in insert order. */
+const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['id', ''],
+  ['session_id', ''],
+  ['parent_response_id', ''],
+  ['owner_hash', ''],
+  ['model', ''],
+  ['store', '::boolean'],
+  ['input', '::jsonb'],
+  ['instructions', ''],
+  ['output', '::jsonb'],
+  ['params', '::jsonb'],
+  ['metadata', '::jsonb'],
+  ['status', ''],
+  ['error', '::jsonb'],
+  ['incomplete_details', '::jsonb'],
+  ['input_tokens', '::integer'],
+  ['output_tokens', '::integer'],
+  ['total_tokens', '::integer'],
+  ['cached_tokens', '::integer'],
+  ['reasoning_tokens', '::integer'],
+  ['history_source', ''],
+  ['conversation_id', ''],
+  ['created_at', '::timestamptz'],
+  ['completed_at', '::timestamptz'],
+  ['deleted_at', '::timestamptz'],
+];
+
 /** Hard stop for a recursive chain query. */
 const MAX_CHAIN_DEPTH = 100_000;
 
 /**
- * The columns a chain lookup reads (RawRow), named rather than `*`: the lookup is a prepared statement,
- * and PostgreSQL refuses to run one whose result would change shape ("cached plan must not change result
- * type") after a migration adds a column while this replica is still running.
+ * The columns a chain lookup reads (RawRow): every column the insert writes, named rather than `*`. The
+ * lookup is a prepared statement, and PostgreSQL refuses to run one whose result would change shape
+ * ("cached plan must not change result type") after a migration adds a column while this replica runs.
  */
-const CHAIN_COLUMNS = [
-  'id',
-  'session_id',
-  'parent_response_id',
-  'owner_hash',
-  'model',
-  'store',
-  'input',
-  'instructions',
-  'output',
-  'params',
-  'metadata',
-  'status',
-  'error',
-  'incomplete_details',
-  'input_tokens',
-  'output_tokens',
-  'total_tokens',
-  'cached_tokens',
-  'reasoning_tokens',
-  'history_source',
-  'conversation_id',
-  'created_at',
-  'completed_at',
-  'deleted_at',
-];
+const CHAIN_COLUMNS = INSERT_COLUMNS.map(([name]) => name);
 const columnsOf = (table: string) => CHAIN_COLUMNS.map((column) => `${table}.${column}`).join(', ');
 
 /** $1 response id, $2 owner hash, $3 depth limit. Also on the hot path: taken on every Redis miss. */
@@ -166,34 +169,6 @@ function arrayOf(parameter: string, cast: string): string {
   if (cast === '::jsonb') return `string_to_array(${parameter}::text, chr(30), chr(31))::jsonb[]`;
   return cast === '' ? `${parameter}::text[]` : `${parameter}${cast}[]`;
 }
-
-/** Column name and the cast its parameter needs, in insert order. */
-const INSERT_COLUMNS: ReadonlyArray<readonly [string, string]> = [
-  ['id', ''],
-  ['session_id', ''],
-  ['parent_response_id', ''],
-  ['owner_hash', ''],
-  ['model', ''],
-  ['store', '::boolean'],
-  ['input', '::jsonb'],
-  ['instructions', ''],
-  ['output', '::jsonb'],
-  ['params', '::jsonb'],
-  ['metadata', '::jsonb'],
-  ['status', ''],
-  ['error', '::jsonb'],
-  ['incomplete_details', '::jsonb'],
-  ['input_tokens', '::integer'],
-  ['output_tokens', '::integer'],
-  ['total_tokens', '::integer'],
-  ['cached_tokens', '::integer'],
-  ['reasoning_tokens', '::integer'],
-  ['history_source', ''],
-  ['conversation_id', ''],
-  ['created_at', '::timestamptz'],
-  ['completed_at', '::timestamptz'],
-  ['deleted_at', '::timestamptz'],
-];
 
 /** One array a column, whatever the batch size; existing ids are skipped. */
 const INSERT_QUERY =
