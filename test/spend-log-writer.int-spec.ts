@@ -43,6 +43,28 @@ async function harness(env: Record<string, string>): Promise<Harness> {
   };
 }
 
+/** Writes a chain of `length` through the writer; `expectFound` looks it up (PostgreSQL) from its newest response. */
+async function writtenChain(h: Harness, length: number): Promise<{ expectFound(): Promise<void> }> {
+  const chain = storedChain(length);
+  for (const row of chain) h.writer.enqueue(row);
+  await h.writer.flush();
+  const repository = new ResponseRepository(h.prisma);
+  const newest = chain[length - 1];
+  const ids = chain.map((response) => response.id).reverse();
+  return {
+    async expectFound() {
+      const found = await repository.chain(newest.id, newest.ownerHash);
+      expect(found.map((response) => response.id)).toEqual(ids);
+    },
+  };
+}
+
+/** The statements prepared on the connection `direct` runs on (the harness's pool of one). */
+async function preparedStatements(h: Harness): Promise<string[]> {
+  const { rows } = await h.prisma.direct<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name', []);
+  return rows.map((row) => row.name);
+}
+
 describe('SpendLogWriter on a real PostgreSQL', () => {
   it('waits for the interval, but flushes early once a full batch waits', async () => {
     const h = await harness({ SPEND_LOG_FLUSH_INTERVAL_MS: '600000', SPEND_LOG_BATCH_SIZE: '5' });
@@ -211,21 +233,10 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     // One pooled connection: the statements below all run on it.
     const h = await harness({ DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '1' });
     try {
-      const chain = storedChain(3);
-      for (const row of chain) h.writer.enqueue(row);
-      await h.writer.flush();
-      const repository = new ResponseRepository(h.prisma);
-      const last = chain[2];
-      for (let lookup = 0; lookup < 2; lookup += 1) {
-        expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(
-          chain.map((response) => response.id).reverse(),
-        );
-      }
-      const { rows } = await h.prisma.direct<{ name: string }>(
-        'SELECT name FROM pg_prepared_statements ORDER BY name',
-        [],
-      );
-      expect(rows.map((row) => row.name)).toEqual(prepared);
+      const chain = await writtenChain(h, 3);
+      await chain.expectFound();
+      await chain.expectFound();
+      expect(await preparedStatements(h)).toEqual(prepared);
     } finally {
       await h.close();
     }
@@ -234,24 +245,18 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
   it('runs statements unprepared once PostgreSQL says a prepared one does not exist (a pooler without pgbouncer=true)', async () => {
     const h = await harness({ DATABASE_POOL_SIZE: '1' });
     try {
-      const chain = storedChain(2);
-      for (const row of chain) h.writer.enqueue(row);
-      await h.writer.flush();
-      const repository = new ResponseRepository(h.prisma);
-      const last = chain[1];
-      const ids = chain.map((response) => response.id).reverse();
-      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      const chain = await writtenChain(h, 2);
+      await chain.expectFound();
       // What a pooler in transaction mode does: the next statement reaches a server connection that never
       // prepared it, while the client believes it did.
       await h.prisma.direct('DEALLOCATE ALL', []);
-      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      await chain.expectFound();
       const more = storedChain(1);
       h.writer.enqueue(more[0]);
       await h.writer.flush();
       expect(h.writer.stats()).toMatchObject({ failedFlushes: 0, rowsRejected: 0 });
       expect(await h.count(more.map((response) => response.id))).toBe(1);
-      const { rows } = await h.prisma.direct<{ name: string }>('SELECT name FROM pg_prepared_statements', []);
-      expect(rows).toEqual([]);
+      expect(await preparedStatements(h)).toEqual([]);
     } finally {
       await h.close();
     }
@@ -261,15 +266,10 @@ describe('SpendLogWriter on a real PostgreSQL', () => {
     const h = await harness({ DATABASE_POOL_SIZE: '1' });
     const column = `added_${randomBytes(4).toString('hex')}`;
     try {
-      const chain = storedChain(2);
-      for (const row of chain) h.writer.enqueue(row);
-      await h.writer.flush();
-      const repository = new ResponseRepository(h.prisma);
-      const last = chain[1];
-      const ids = chain.map((response) => response.id).reverse();
-      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      const chain = await writtenChain(h, 2);
+      await chain.expectFound();
       await h.prisma.direct(`ALTER TABLE responses ADD COLUMN ${column} integer`, []);
-      expect((await repository.chain(last.id, last.ownerHash)).map((response) => response.id)).toEqual(ids);
+      await chain.expectFound();
     } finally {
       await h.prisma.direct(`ALTER TABLE responses DROP COLUMN IF EXISTS ${column}`, []);
       await h.close();
