@@ -29,8 +29,8 @@ export class ResponseCaching {
     private readonly drain: DrainState,
   ) {}
 
-  /** Starts the turn (`start`: up to the upstream's answer), records it, and resolves what to send. */
-  async finish(start: () => Promise<Turn>, reply: FastifyReply): Promise<unknown> {
+  /** Starts the turn (`start`: up to the upstream's answer), records it, and sends it. */
+  async finish(start: () => Promise<Turn>, reply: FastifyReply): Promise<void> {
     // Open until the turn is recorded: a stream's tee ends it, anything else the end of this call.
     const recorded = this.drain.track();
     let streaming = false;
@@ -42,12 +42,13 @@ export class ResponseCaching {
       });
       if (turn.kind === 'stream') {
         streaming = true;
-        return renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, turn.span, recorded) }, reply);
+        renderTurn({ ...turn, events: this.tee(turn.events, turn.draft, turn.span, recorded) }, reply);
+        return;
       }
       const stored = await withActiveSpan(turn.span, () => this.recorder.record(turn.response));
       endTurnSpan(turn.span, turn.response, stored);
       if (!stored) throw storeUnavailable();
-      return renderTurn(turn, reply);
+      renderTurn(turn, reply);
     } finally {
       if (!streaming) recorded();
     }

@@ -1,56 +1,57 @@
 import { FastifyReply } from 'fastify';
-import { Readable } from 'node:stream';
-import { Observable, Subscription } from 'rxjs';
+import { OutgoingHttpHeaders } from 'node:http';
+import { Observable } from 'rxjs';
 import { toResponseObject } from './response-object';
 import { toSse } from './stream-events';
 import { Turn, TurnEvent } from './turn';
 
+const STREAM_ERROR_MESSAGE = 'The server had an error while streaming the response.';
+
 /**
- * Turns a Turn into the HTTP body: the Response object as JSON, or the events as an SSE stream
- * that Fastify writes as they come. Closing the connection destroys the stream, which unsubscribes
- * and so aborts the upstream request.
+ * Sends a Turn: the Response object as JSON, or the events as an SSE stream written as they come.
+ * Closing the connection unsubscribes, which aborts the upstream request.
  */
-export function renderTurn(turn: Turn, reply: FastifyReply): unknown {
+export function renderTurn(turn: Turn, reply: FastifyReply): void {
   void reply.header('x-session-id', turn.sessionId);
   if (turn.kind === 'response') {
-    void reply.header('x-session-cache', turn.response.historySource);
-    return toResponseObject(turn.response);
+    void reply.header('x-session-cache', turn.response.historySource).send(toResponseObject(turn.response));
+    return;
   }
   void reply
     .header('x-session-cache', turn.draft.historySource)
     .header('content-type', 'text/event-stream; charset=utf-8')
     .header('cache-control', 'no-cache')
     .header('x-accel-buffering', 'no');
-  return sseStream(turn.events);
+  writeSse(turn.events, reply);
 }
 
-function sseStream(events: Observable<TurnEvent>): Readable {
-  let subscription: Subscription | undefined;
+/**
+ * Writes the events straight to the connection. Fastify's stream sending (a Readable piped to the
+ * response, watched from both ends) held about 9 KB per open stream for what one write per event does
+ * (docs/performance.md). The reply's onResponse hooks still run when the response ends.
+ */
+function writeSse(events: Observable<TurnEvent>, reply: FastifyReply): void {
+  void reply.hijack();
+  const response = reply.raw;
+  if (response.destroyed) {
+    // The client went away while the turn started: subscribe once anyway so the turn's teardown runs
+    // (the upstream body is released, the spend log gets a cancelled row).
+    events.subscribe({ error: () => undefined }).unsubscribe();
+    return;
+  }
+  response.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
   let lastSequence = -1;
-  const stream = new Readable({
-    read() {
-      subscription ??= events.subscribe({
-        next: ({ event }) => {
-          lastSequence = event.sequence_number;
-          stream.push(toSse(event));
-        },
-        error: () => {
-          const message = 'The server had an error while streaming the response.';
-          stream.push(
-            toSse({ type: 'error', sequence_number: lastSequence + 1, code: 'server_error', message, param: null }),
-          );
-          stream.push(null);
-        },
-        complete: () => stream.push(null),
-      });
+  const subscription = events.subscribe({
+    next: ({ event }) => {
+      lastSequence = event.sequence_number;
+      response.write(toSse(event));
     },
-    destroy(error, callback) {
-      // Closed before the first read: subscribe once anyway so the turn's teardown runs (the upstream
-      // body is released, the spend log gets a cancelled row).
-      subscription ??= events.subscribe({ error: () => undefined });
-      subscription.unsubscribe();
-      callback(error);
+    error: () => {
+      const failure = { type: 'error', sequence_number: lastSequence + 1, code: 'server_error', param: null };
+      response.end(toSse({ ...failure, message: STREAM_ERROR_MESSAGE }));
     },
+    complete: () => response.end(),
   });
-  return stream;
+  // Closed before the end (the client went away): unsubscribing aborts the upstream request.
+  response.once('close', () => subscription.unsubscribe());
 }

@@ -14,13 +14,10 @@ export class ResponsesController {
     private readonly caching: ResponseCaching,
   ) {}
 
+  /** Sends its own answer (200 JSON, or an SSE stream written as it comes); errors go to the exception filter. */
   @Post()
   @HttpCode(200)
-  async create(
-    @Body() body: unknown,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
+  async create(@Body() body: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const caller = callerOf(request);
     const upstreamAbort = new AbortController();
     // The client went away before we answered: stop the upstream work.
@@ -37,7 +34,7 @@ export class ResponsesController {
           upstreamAbort.signal,
           request.timing,
         );
-      return await this.caching.finish(start, reply);
+      await this.caching.finish(start, reply);
     } catch (error) {
       if (isPreviousResponseNotFound(error)) void reply.header('x-session-cache', 'miss');
       throw error;
