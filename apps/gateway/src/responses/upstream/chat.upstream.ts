@@ -6,7 +6,7 @@ import { ChatStreamTranslator, StreamEnd } from './chat-stream.translator';
 import { chatCompletionResult, TurnResult } from './chat-result';
 import { toChatRequest } from './chat-request';
 import { ChatChunk, ChatCompletion } from './chat-types';
-import { sseData } from './sse-parser';
+import { readSse } from './sse-parser';
 import { UpstreamAdapter, UpstreamTurn } from './upstream-adapter';
 import { UpstreamClient } from './upstream.client';
 
@@ -36,36 +36,39 @@ export class ChatUpstream implements UpstreamAdapter {
       };
       for (const event of translator.start()) subscriber.next({ event });
 
-      const pump = async () => {
-        let finished = false;
-        try {
-          for await (const data of sseData(call.body)) {
-            if (subscriber.closed) return;
-            if (data === '[DONE]') {
-              finished = true;
-              break;
-            }
-            const chunk = JSON.parse(data) as ChatChunk;
-            if (chunk.error) {
-              emitEnd(translator.fail(chunk.error.code ?? 'upstream_error', chunk.error.message ?? 'Upstream error'));
-              return;
-            }
-            for (const event of translator.push(chunk)) subscriber.next({ event });
-            if (chunk.choices?.[0]?.finish_reason) finished = true;
+      let finished = false;
+      const endStream = () =>
+        emitEnd(
+          finished
+            ? translator.complete()
+            : translator.fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.'),
+        );
+      readSse(call.body, {
+        data: (data) => {
+          if (subscriber.closed) return false;
+          if (data === '[DONE]') {
+            finished = true;
+            endStream();
+            return false;
           }
-          if (subscriber.closed) return;
-          if (finished) emitEnd(translator.complete());
-          else
-            emitEnd(
-              translator.fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.'),
-            );
-        } catch (error) {
+          const chunk = JSON.parse(data) as ChatChunk;
+          if (chunk.error) {
+            emitEnd(translator.fail(chunk.error.code ?? 'upstream_error', chunk.error.message ?? 'Upstream error'));
+            return false;
+          }
+          for (const event of translator.push(chunk)) subscriber.next({ event });
+          if (chunk.choices?.[0]?.finish_reason) finished = true;
+          return true;
+        },
+        end: () => {
+          if (!subscriber.closed) endStream();
+        },
+        error: (error) => {
           if (subscriber.closed) return;
           const { code, message } = call.reason(error);
           emitEnd(translator.fail(code, message));
-        }
-      };
-      void pump();
+        },
+      });
       // Unsubscribed before the end (the client went away): drop the upstream connection.
       return () => call.abandon();
     });

@@ -7,7 +7,7 @@ import { UpstreamItemIds } from './item-ids';
 import { isTerminal, StreamEvent } from '../stream-events';
 import { TurnEvent } from '../turn';
 import { TurnResult } from './chat-result';
-import { sseData } from './sse-parser';
+import { readSse } from './sse-parser';
 import { UpstreamAdapter, UpstreamTurn } from './upstream-adapter';
 import { UpstreamClient } from './upstream.client';
 
@@ -59,40 +59,45 @@ export class ResponsesUpstream implements UpstreamAdapter {
         relay({ type: 'response.failed', sequence_number: 0, response: toResponseObject(final) }, final);
         subscriber.complete();
       };
-      const pump = async () => {
-        try {
-          for await (const data of sseData(call.body)) {
-            if (subscriber.closed) return;
-            if (data === '[DONE]') break;
-            const event = JSON.parse(data) as StreamEvent & { response?: UpstreamResponse };
-            if (!event.response) {
-              relay(ids.event(event));
-              continue;
-            }
-            // Our id, chain and settings on every Response object; the upstream's answer inside.
-            const merged: StoredResponse = {
-              ...draft,
-              ...resultOf(event.response, ids),
-              status: event.response.status ?? 'in_progress',
-            };
-            if (isTerminal(event)) {
-              call.finish(event.type === 'response.failed' ? 'error' : 'ok');
-              const final: StoredResponse = { ...merged, error: event.response.error ?? null, completedAt: Date.now() };
-              relay({ ...event, response: toResponseObject(final) }, final);
-              subscriber.complete();
-              return;
-            }
-            relay({ ...event, response: toResponseObject(merged) });
+      const endedEarly = () =>
+        fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.');
+      readSse(call.body, {
+        data: (data) => {
+          if (subscriber.closed) return false;
+          if (data === '[DONE]') {
+            endedEarly();
+            return false;
           }
-          if (!subscriber.closed)
-            fail('upstream_incomplete', 'The upstream ended the stream before the answer was complete.');
-        } catch (error) {
+          const event = JSON.parse(data) as StreamEvent & { response?: UpstreamResponse };
+          if (!event.response) {
+            relay(ids.event(event));
+            return true;
+          }
+          // Our id, chain and settings on every Response object; the upstream's answer inside.
+          const merged: StoredResponse = {
+            ...draft,
+            ...resultOf(event.response, ids),
+            status: event.response.status ?? 'in_progress',
+          };
+          if (isTerminal(event)) {
+            call.finish(event.type === 'response.failed' ? 'error' : 'ok');
+            const final: StoredResponse = { ...merged, error: event.response.error ?? null, completedAt: Date.now() };
+            relay({ ...event, response: toResponseObject(final) }, final);
+            subscriber.complete();
+            return false;
+          }
+          relay({ ...event, response: toResponseObject(merged) });
+          return true;
+        },
+        end: () => {
+          if (!subscriber.closed) endedEarly();
+        },
+        error: (error) => {
           if (subscriber.closed) return;
           const { code, message } = call.reason(error);
           fail(code, message);
-        }
-      };
-      void pump();
+        },
+      });
       return () => call.abandon();
     });
   }

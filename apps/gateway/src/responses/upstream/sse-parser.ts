@@ -1,22 +1,93 @@
+import type { Readable } from 'node:stream';
+
+const EVENT_BOUNDARY = /\r?\n\r?\n/;
+
 /**
- * Reads server-sent events from a byte stream and yields each event's `data` (multi-line data
- * joined by newlines). Comments and other fields are skipped; `[DONE]` is yielded like any data.
+ * Splits a server-sent event stream into each event's `data` (multi-line data joined by newlines), chunk
+ * by chunk. Comments and other fields are skipped; `[DONE]` is returned like any data.
  */
-export async function* sseData(body: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+export class SseDataParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+
+  /** The data of each event this chunk completes. */
+  push(chunk: Buffer | Uint8Array | string): string[] {
+    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const events: string[] = [];
     let boundary: RegExpExecArray | null;
-    while ((boundary = /\r?\n\r?\n/.exec(buffer)) !== null) {
-      const block = buffer.slice(0, boundary.index);
-      buffer = buffer.slice(boundary.index + boundary[0].length);
-      const data = dataOf(block);
-      if (data !== undefined) yield data;
+    while ((boundary = EVENT_BOUNDARY.exec(this.buffer)) !== null) {
+      const data = dataOf(this.buffer.slice(0, boundary.index));
+      this.buffer = this.buffer.slice(boundary.index + boundary[0].length);
+      if (data !== undefined) events.push(data);
     }
+    return events;
   }
-  const rest = dataOf(buffer + decoder.decode());
-  if (rest !== undefined) yield rest;
+
+  /** The data of a last event the stream ended without a blank line after. */
+  end(): string[] {
+    const data = dataOf(this.buffer + this.decoder.decode());
+    this.buffer = '';
+    return data === undefined ? [] : [data];
+  }
+}
+
+/** What reading an SSE body reports. `data` returns false once it wants no more (nothing else is reported then). */
+export interface SseReader {
+  data(data: string): boolean;
+  /** The body ended (after its last `data`). */
+  end(): void;
+  /** Reading failed: the body errored or closed before its end, or `data` threw. */
+  error(error: unknown): void;
+}
+
+/**
+ * Reads an SSE body as its chunks arrive and reports exactly one of `end` or `error`, unless `data`
+ * stopped it first. Events rather than `for await`: async iteration costs a generator, promises per
+ * chunk and an end-of-stream watcher for every open stream (docs/performance.md).
+ */
+export function readSse(body: Readable, reader: SseReader): void {
+  const parser = new SseDataParser();
+  let done = false;
+  const deliver = (events: string[]): boolean => {
+    for (const data of events) {
+      if (!reader.data(data)) {
+        done = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  const fail = (error: unknown) => {
+    if (done) return;
+    done = true;
+    reader.error(error);
+  };
+  body.on('data', (chunk: Buffer | string) => {
+    if (done) return;
+    try {
+      deliver(parser.push(chunk));
+    } catch (error) {
+      fail(error);
+    }
+  });
+  body.on('end', () => {
+    if (done) return;
+    try {
+      if (!deliver(parser.end())) return;
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    done = true;
+    reader.end();
+  });
+  // Kept for the body's whole life: an 'error' nobody listens to would crash the process.
+  body.on('error', fail);
+  body.on('close', () => fail(prematureClose()));
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 function dataOf(block: string): string | undefined {
