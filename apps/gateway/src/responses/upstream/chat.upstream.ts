@@ -24,9 +24,10 @@ export class ChatUpstream implements UpstreamAdapter {
   async stream(turn: UpstreamTurn, draft: StoredResponse, signal: AbortSignal): Promise<Observable<TurnEvent>> {
     const request = toChatRequest(turn.model, turn.instructions, turn.conversation, turn.params, true);
     const call = await this.client.post('/chat/completions', request, turn.authorization, signal, turn.timing);
-
+    // Not `turn` in the stream's closures: it holds the whole history, which an open stream no longer needs.
+    const { itemTag } = turn;
     return new Observable<TurnEvent>((subscriber) => {
-      const translator = new ChatStreamTranslator(draft, turn.itemTag);
+      const translator = new ChatStreamTranslator(draft, itemTag);
       const emitEnd = (end: StreamEnd) => {
         call.finish(end.final.status === 'failed' ? 'error' : 'ok');
         end.events.forEach((event, index) => {

@@ -8,6 +8,7 @@ import { RequestTiming } from '../../common/request-timing';
 import { fromUpstreamStatus, upstreamTimeout, upstreamUnreachable } from './upstream-error';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
+type RequestBody = Dispatcher.RequestOptions['body'];
 
 /** An upstream call in progress: its body, and how to tell why it was aborted. */
 export interface UpstreamCall {
@@ -59,7 +60,8 @@ export class UpstreamClient implements OnApplicationShutdown {
   ): Promise<UpstreamCall> {
     if (signal.aborted) throw upstreamUnreachable('the client went away before the upstream was called');
     const started = performance.now();
-    const labels = { api: this.config.upstreamApi, stream: String((payload as { stream?: boolean }).stream === true) };
+    const streaming = (payload as { stream?: boolean }).stream === true;
+    const labels = { api: this.config.upstreamApi, stream: String(streaming) };
     const span = startSpan(SPAN_NAMES.upstream);
     span?.setAttribute(ATTRIBUTES.openAiApiType, this.config.upstreamApi === 'chat' ? 'chat_completions' : 'responses');
     let finished = false;
@@ -94,19 +96,18 @@ export class UpstreamClient implements OnApplicationShutdown {
       return upstreamUnreachable(describeNetworkError(error));
     };
     const auth = this.config.upstreamApiKey ? `Bearer ${this.config.upstreamApiKey}` : authorization;
+    const options = {
+      method: 'POST' as const,
+      dispatcher: this.agent,
+      signal: abort.signal,
+      ...requestBody(payload, streaming),
+      headersTimeout: this.config.upstreamTimeoutMs,
+      bodyTimeout: this.config.upstreamTimeoutMs,
+    };
+    if (auth) options.headers.authorization = auth;
     let response: Dispatcher.ResponseData;
     try {
-      response = await withActiveSpan(span, () =>
-        request(`${this.config.upstreamBaseUrl}${path}`, {
-          method: 'POST',
-          dispatcher: this.agent,
-          signal: abort.signal,
-          headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
-          body: JSON.stringify(payload),
-          headersTimeout: this.config.upstreamTimeoutMs,
-          bodyTimeout: this.config.upstreamTimeoutMs,
-        }),
-      );
+      response = await withActiveSpan(span, () => request(`${this.config.upstreamBaseUrl}${path}`, options));
     } catch (error) {
       const apiError = failure(error);
       finish('error', apiErrorType(apiError));
@@ -140,6 +141,36 @@ export class UpstreamClient implements OnApplicationShutdown {
     };
     return { body, reason, finish, abandon, json };
   }
+}
+
+/**
+ * The JSON body and its headers. undici keeps the body it is given until the call ends, which for a stream is
+ * its whole life, and keeps a string as well as the bytes it makes of it (the whole history, twice, per open
+ * stream): so bytes, and for a stream bytes that are let go once sent (a one-chunk generator, done after it).
+ */
+function requestBody(payload: unknown, streaming: boolean) {
+  const bytes = Buffer.from(JSON.stringify(payload));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(bytes.byteLength),
+  };
+  return { headers, body: streaming ? sentOnce(bytes) : bytes };
+}
+
+/**
+ * A body that is let go of once sent: its only chunk is handed over and dropped (a generator would keep it
+ * in its closure). undici takes any Iterable as a body (its docs/api/Dispatcher.md); its types leave that out.
+ */
+function sentOnce(bytes: Buffer): RequestBody {
+  let pending: Buffer | undefined = bytes;
+  const chunks: Iterator<Buffer> = {
+    next: () => {
+      const value = pending;
+      pending = undefined;
+      return value ? { value, done: false } : { value: undefined, done: true };
+    },
+  };
+  return { [Symbol.iterator]: () => chunks } as Iterable<Buffer> as unknown as RequestBody;
 }
 
 function describeNetworkError(error: unknown): string {
