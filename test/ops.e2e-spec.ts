@@ -319,4 +319,38 @@ describe('request logs', () => {
       expect(everything).not.toContain(secret);
     }
   });
+
+  it('carry the same for a streamed turn, once its stream has ended, whose headers are those of any turn', async () => {
+    const client = bed.client('sk-stream-777');
+    const { data: stream, response: raw } = await client.responses
+      .create(
+        { model: 'mock-gpt', input: 'PROMPT-STREAM-DELTA', stream: true },
+        { headers: { 'x-request-id': 'req-stream-7' } },
+      )
+      .withResponse();
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe('response.completed');
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(raw.headers.get('x-request-id')).toBe('req-stream-7');
+    expect(raw.headers.get('x-session-cache')).toBe('none');
+    const sessionId = raw.headers.get('x-session-id');
+    expect(sessionId).toMatch(/\S/);
+
+    const requestLine = await eventually(async () =>
+      bed.gateway.logs.lines.find((line) => line.message.includes('"request_id":"req-stream-7"')),
+    );
+    expect(JSON.parse(requestLine?.message ?? '{}')).toMatchObject({
+      msg: 'request',
+      route: '/v1/responses',
+      status: 200,
+      stream: true,
+      cache: 'none',
+      session_id: sessionId,
+      duration_ms: expect.any(Number),
+      upstream_ms: expect.any(Number),
+    });
+    expect(JSON.stringify(bed.gateway.logs.lines)).not.toContain('PROMPT-STREAM-DELTA');
+  });
 });

@@ -5,7 +5,7 @@ import { toResponseObject } from './response-object';
 import { toSse } from './stream-events';
 import { Turn, TurnEvent } from './turn';
 
-const STREAM_ERROR_MESSAGE = 'The server had an error while streaming the response.';
+const STREAM_ERROR = 'The server had an error while streaming the response.';
 
 /**
  * Sends a Turn: the Response object as JSON, or the events as an SSE stream written as they come.
@@ -47,8 +47,8 @@ function writeSse(events: Observable<TurnEvent>, reply: FastifyReply): void {
       response.write(toSse(event));
     },
     error: () => {
-      const failure = { type: 'error', sequence_number: lastSequence + 1, code: 'server_error', param: null };
-      response.end(toSse({ ...failure, message: STREAM_ERROR_MESSAGE }));
+      const sequence_number = lastSequence + 1;
+      response.end(toSse({ type: 'error', sequence_number, code: 'server_error', message: STREAM_ERROR, param: null }));
     },
     complete: () => response.end(),
   });

@@ -146,7 +146,7 @@ export class UpstreamClient implements OnApplicationShutdown {
 /**
  * The JSON body and its headers. undici keeps the body it is given until the call ends, which for a stream is
  * its whole life, and keeps a string as well as the bytes it makes of it (the whole history, twice, per open
- * stream): so bytes, and for a stream bytes that are let go once sent (a one-chunk generator, done after it).
+ * stream): so bytes, and for a stream bytes that are let go of once sent.
  */
 function requestBody(payload: unknown, streaming: boolean) {
   const bytes = Buffer.from(JSON.stringify(payload));
