@@ -110,6 +110,8 @@ const WARMUP = { rate: 500, ms: QUICK ? 1500 : 4000 };
 const CHAIN_DEPTH = 10;
 const CONCURRENCY = 64;
 const OPEN_STREAMS = 1000;
+/** Streams continuing one long conversation: what an open stream holds of its history. */
+const LONG_HISTORY = { streams: 200, kib: 200 };
 /** --scenarios=a,b: only these (within the parts that run), e.g. to profile one path. */
 const CHOSEN = ((): ReadonlySet<string> | null => {
   const chosen = process.argv.find((arg) => arg.startsWith('--scenarios='))?.slice('--scenarios='.length);
@@ -420,15 +422,15 @@ async function main(): Promise<void> {
         ...(PROBES.overload ? overloadSection(overload, overloadRates).lines : []),
         ...(PROBES.depth ? depthSection(depth, DEPTH_RATE).lines : []),
         ...(PROBES.streaming ? streamingSection(streaming).lines : []),
-        ...(PROBES.rss ? rssLines(await rssWithOpenStreams(logDir, databaseUrl, redisUrl, prefix, processes)) : []),
+        ...(PROBES.rss ? rssLines(await rssProbes(logDir, databaseUrl, redisUrl, prefix, processes)) : []),
       ];
       console.log(sections.join('\n'));
       return;
     }
     const rssAfterLoad = await gateway.rssBytes();
 
-    log(`RSS with ${OPEN_STREAMS} open streams`);
-    const openStreams = await rssWithOpenStreams(logDir, databaseUrl, redisUrl, prefix, processes);
+    log(`RSS with ${OPEN_STREAMS} open streams, and with ${LONG_HISTORY.streams} on a ${LONG_HISTORY.kib} KiB history`);
+    const openStreams = await rssProbes(logDir, databaseUrl, redisUrl, prefix, processes);
 
     log('micro-benchmarks');
     const micro = {
@@ -493,13 +495,48 @@ function merge(into: Record<string, LoadResult>, name: string, result: LoadResul
   if (existing.cpuSeconds !== undefined && result.cpuSeconds !== undefined) existing.cpuSeconds += result.cpuSeconds;
 }
 
-/** A gateway of its own in front of a slow-streaming mock: RSS once OPEN_STREAMS streams are open at once. */
+/** RSS with OPEN_STREAMS new conversations streaming at once, and with LONG_HISTORY's streams (each on its own gateway). */
+async function rssProbes(
+  logDir: string,
+  databaseUrl: string,
+  redisUrl: string,
+  prefix: string,
+  processes: BenchProcess[],
+) {
+  const open = await rssWithOpenStreams(logDir, databaseUrl, redisUrl, prefix, processes, OPEN_STREAMS, 0);
+  const long = await rssWithOpenStreams(
+    logDir,
+    databaseUrl,
+    redisUrl,
+    prefix,
+    processes,
+    LONG_HISTORY.streams,
+    LONG_HISTORY.kib,
+  );
+  return {
+    ...open,
+    long_history: {
+      streams: long.open_streams,
+      history_kib: LONG_HISTORY.kib,
+      idle_bytes: long.idle_bytes,
+      open_streams_bytes: long.open_streams_bytes,
+      kib_per_stream: Math.round((long.open_streams_bytes - long.idle_bytes) / 1024 / Math.max(1, long.open_streams)),
+    },
+  };
+}
+
+/**
+ * A gateway of its own in front of a slow-streaming mock: RSS once `count` streams are open at once, each a new
+ * conversation or (`historyKiB` > 0) each continuing the same response whose history is that long.
+ */
 async function rssWithOpenStreams(
   logDir: string,
   databaseUrl: string,
   redisUrl: string,
   prefix: string,
   processes: BenchProcess[],
+  count: number,
+  historyKiB: number,
 ): Promise<{ idle_bytes: number; open_streams: number; open_streams_bytes: number; refused_then_retried: number }> {
   const [mockPort, gatewayPort] = [await freePort(), await freePort()];
   const mock = BenchProcess.start(
@@ -529,15 +566,28 @@ async function rssWithOpenStreams(
   processes.push(mock, gateway);
   await mock.waitForHttp(`http://127.0.0.1:${mockPort}/health`);
   await gateway.waitForHttp(`http://127.0.0.1:${gatewayPort}/health/ready`);
-  const idle = await gateway.rssBytes();
   const origin = `http://127.0.0.1:${gatewayPort}`;
   const pool = poolFor(origin);
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
+  let continued: { previous_response_id: string } | undefined;
+  if (historyKiB > 0) {
+    const input = 'Here is the whole file. '.repeat(Math.ceil((historyKiB * 1024) / 24)).slice(0, historyKiB * 1024);
+    const parent = await pool.request({
+      method: 'POST',
+      path: '/v1/responses',
+      headers,
+      body: JSON.stringify({ model: 'mock-gpt', input }),
+    });
+    if (parent.statusCode !== 200) throw new Error(`the long history's first turn was answered ${parent.statusCode}`);
+    continued = { previous_response_id: ((await parent.body.json()) as { id: string }).id };
+  }
+  const idle = await gateway.rssBytes();
   const aborts: AbortController[] = [];
   let firstBytes = 0;
   let refusals = 0;
   // Opened all at once, as 1,000 clients would. An opening that is not answered 200 (admission control is
   // off here, but a bound may refuse) comes back after its Retry-After, as the SDKs do; only 200s count.
-  const opened = Array.from({ length: OPEN_STREAMS }, async () => {
+  const opened = Array.from({ length: count }, async () => {
     const abort = new AbortController();
     aborts.push(abort);
     for (let attempt = 0; attempt < 10; attempt += 1) {
@@ -545,8 +595,8 @@ async function rssWithOpenStreams(
         method: 'POST',
         path: '/v1/responses',
         signal: abort.signal,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
-        body: JSON.stringify({ model: 'mock-gpt', input: 'Tell me a long story.', stream: true }),
+        headers,
+        body: JSON.stringify({ model: 'mock-gpt', ...continued, input: 'Tell me a long story.', stream: true }),
       });
       if (response.statusCode !== 200) {
         refusals += 1;
@@ -573,11 +623,15 @@ async function rssWithOpenStreams(
   return { idle_bytes: idle, open_streams: open, open_streams_bytes: bytes, refused_then_retried: refusals };
 }
 
-function rssLines(rss: Awaited<ReturnType<typeof rssWithOpenStreams>>): string[] {
+function rssLines(rss: Awaited<ReturnType<typeof rssProbes>>): string[] {
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const long = rss.long_history;
   return [
     `### RSS: ${mb(rss.open_streams_bytes)} MB with ${rss.open_streams} streams open (${mb(rss.idle_bytes)} MB idle; ` +
       `${rss.refused_then_retried} opening attempts refused and retried after Retry-After)`,
+    '',
+    `### RSS: ${mb(long.open_streams_bytes)} MB with ${long.streams} streams open on a ${long.history_kib} KiB history ` +
+      `(${mb(long.idle_bytes)} MB idle: ${long.kib_per_stream} KiB per stream)`,
     '',
   ];
 }

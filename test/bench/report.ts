@@ -20,7 +20,20 @@ export interface BenchInput {
   /** Growth with history (empty when not run), at `depthRate` req/s. */
   depth: DepthRun[];
   depthRate: number;
-  rss: { after_load_bytes: number; idle_bytes: number; open_streams: number; open_streams_bytes: number };
+  rss: {
+    after_load_bytes: number;
+    idle_bytes: number;
+    open_streams: number;
+    open_streams_bytes: number;
+    /** Streams continuing one long conversation, on a gateway of their own. */
+    long_history: {
+      streams: number;
+      history_kib: number;
+      idle_bytes: number;
+      open_streams_bytes: number;
+      kib_per_stream: number;
+    };
+  };
   micro: { chain_resolution: ChainResolution[]; database_fallback: DatabaseFallback[]; writer: WriterThroughput };
 }
 
@@ -184,7 +197,10 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
 
   lines.push(
     `RSS: ${mb(input.rss.idle_bytes)} idle, ${mb(input.rss.after_load_bytes)} after the load runs, ` +
-      `${mb(input.rss.open_streams_bytes)} with ${input.rss.open_streams} streams open at once.`,
+      `${mb(input.rss.open_streams_bytes)} with ${input.rss.open_streams} streams open at once. With ` +
+      `${input.rss.long_history.streams} streams open at once continuing a ${input.rss.long_history.history_kib} KiB ` +
+      `history: ${mb(input.rss.long_history.open_streams_bytes)} (${mb(input.rss.long_history.idle_bytes)} idle, ` +
+      `${input.rss.long_history.kib_per_stream} KiB per stream).`,
     '',
   );
   targets.push({
