@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { ResponsesBed } from './support/responses-bed';
 import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
 
 const COLD_CHAINS = 40;
+/** Admission control's target in the second suite: a turn 4 × this in the service before the upstream is refused. */
+const QUEUE_TARGET_MS = 500;
+/** Longer than that bound: a turn that waited this long for PostgreSQL would be refused if it counted as its own. */
+const LOCK_HELD_MS = 4 * QUEUE_TARGET_MS + 1_500;
 
 /**
  * A storm of chains only PostgreSQL holds, while PostgreSQL is slow to answer them (here: the responses table
@@ -98,4 +103,69 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
       await locker.end();
     }
   }, 120_000);
+});
+
+/**
+ * Admission control takes the time a turn spends in the service itself for the sign of overload, and not the time
+ * it waited for PostgreSQL to read its history: a slow PostgreSQL is not the service's own queue. Cold turns that
+ * wait on a locked table longer than the bound at which admission control refuses a late turn are served.
+ */
+describe('A slow PostgreSQL is not overload', () => {
+  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
+  const database = `rsc_slowpg_${randomBytes(4).toString('hex')}`;
+  let bed: ResponsesBed;
+
+  beforeAll(async () => {
+    await createDatabase(adminUrl, database);
+    await migrate(withDatabase(adminUrl, database));
+    bed = await ResponsesBed.start({
+      DATABASE_URL: withDatabase(adminUrl, database),
+      OVERLOAD_QUEUE_TARGET_MS: String(QUEUE_TARGET_MS),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await bed.close();
+    await dropDatabase(adminUrl, database);
+  });
+
+  it('serves cold turns that waited on PostgreSQL past the late bound, instead of refusing them server_overloaded', async () => {
+    const client = bed.client();
+    const heads: string[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      heads.push((await client.responses.create({ model: 'mock-gpt', input: `slow ${index}` })).id);
+    }
+    await bed.writer.flush();
+    await bed.forgetRedis();
+
+    const locker = new Client({ connectionString: withDatabase(adminUrl, database) });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
+    try {
+      const turns = heads.map((head, index) =>
+        client.responses
+          .create({ model: 'mock-gpt', input: `later ${index}`, previous_response_id: head })
+          .withResponse()
+          .then(
+            ({ data, response }) => ({
+              status: 200,
+              text: data.output_text,
+              cache: response.headers.get('x-session-cache'),
+            }),
+            (error: { status?: number; error?: { code?: string } }) => ({
+              status: error.status,
+              code: error.error?.code,
+            }),
+          ),
+      );
+      await sleep(LOCK_HELD_MS);
+      await locker.query('COMMIT');
+      for (const answer of await Promise.all(turns)) {
+        expect(answer).toEqual({ status: 200, text: expect.stringMatching(/^Turn 2:/), cache: 'db' });
+      }
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  }, 60_000);
 });

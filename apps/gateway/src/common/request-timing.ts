@@ -4,7 +4,11 @@ export interface RequestTiming {
   startedAt: number;
   /** Time spent waiting on the upstream, including reading its whole answer. */
   upstreamMs: number;
-  /** Time spent reading the history from PostgreSQL (a dependency's time, not the service's own queue). */
+  /**
+   * Time spent waiting for PostgreSQL to read the history (for a slot, then for the query and its rows) and
+   * for a deliberate second look: not the service's own queue. The rest of a cold turn (the Redis miss, the
+   * back-fill) is its own work.
+   */
   databaseMs: number;
   /** Whether this request called the upstream at all. */
   calledUpstream: boolean;

@@ -88,15 +88,11 @@ export class ResponsesService {
     timing: RequestTiming,
     span: Span | undefined,
   ): Promise<Turn> {
-    const lookupStarted = performance.now();
     const history =
       request.conversationId !== null
-        ? await this.conversationHistory(request.conversationId, caller.ownerHash)
-        : await this.sessions.resolve(request.previousResponseId, caller.ownerHash);
+        ? await this.conversationHistory(request.conversationId, caller.ownerHash, timing)
+        : await this.sessions.resolve(request.previousResponseId, caller.ownerHash, timing);
     const input = await this.itemReferences.resolve(request.input, caller.ownerHash);
-    if (request.conversationId !== null || history.source === 'db' || history.source === 'partial') {
-      timing.databaseMs += performance.now() - lookupStarted;
-    }
     // Past capacity, a turn that waited too long is refused here, before anything is asked of the upstream.
     this.admission.beforeUpstream(timing);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
@@ -129,9 +125,23 @@ export class ResponsesService {
     }
   }
 
-  /** A conversation's items as the turn's history (its session is the conversation), or 404. */
-  private conversationHistory(id: string, ownerHash: string): Promise<ResolvedHistory> {
-    return inSpan(SPAN_NAMES.history, (span) => this.conversationHistoryIn(id, ownerHash, span), API_ERROR_SPAN);
+  /**
+   * A conversation's items as the turn's history (its session is the conversation), or 404. The lookup's time
+   * counts as PostgreSQL's in `timing` (the items may come from there; a slow dependency is not overload).
+   */
+  private conversationHistory(id: string, ownerHash: string, timing: RequestTiming): Promise<ResolvedHistory> {
+    return inSpan(
+      SPAN_NAMES.history,
+      async (span) => {
+        const started = performance.now();
+        try {
+          return await this.conversationHistoryIn(id, ownerHash, span);
+        } finally {
+          timing.databaseMs += performance.now() - started;
+        }
+      },
+      API_ERROR_SPAN,
+    );
   }
 
   private async conversationHistoryIn(id: string, ownerHash: string, span: Span | undefined): Promise<ResolvedHistory> {

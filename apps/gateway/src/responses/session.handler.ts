@@ -19,6 +19,7 @@ import { ATTRIBUTES, inSpan, SPAN_NAMES, Telemetry } from '@app/telemetry';
 import { Span } from '@opentelemetry/api';
 import { ApiError } from '../common/api-error';
 import { API_ERROR_SPAN } from '../common/api-error-type';
+import { RequestTiming } from '../common/request-timing';
 import { shownId } from '../common/shown-id';
 
 export interface ResolvedHistory {
@@ -86,14 +87,22 @@ export class SessionHandler {
     this.fallbacks = new Bulkhead(limit, limit * FALLBACK_WAITING_PER_SLOT, FALLBACK_MAX_WAIT_MS);
   }
 
-  /** In a span of its own (when traced) that says where the history came from. */
-  resolve(previousResponseId: string | null, ownerHash: string): Promise<ResolvedHistory> {
-    return inSpan(SPAN_NAMES.history, (span) => this.resolveIn(previousResponseId, ownerHash, span), API_ERROR_SPAN);
+  /**
+   * In a span of its own (when traced) that says where the history came from. Adds to `timing.databaseMs`
+   * the time spent waiting for PostgreSQL (for a slot, then for the chain lookup) and for the second look.
+   */
+  resolve(previousResponseId: string | null, ownerHash: string, timing: RequestTiming): Promise<ResolvedHistory> {
+    return inSpan(
+      SPAN_NAMES.history,
+      (span) => this.resolveIn(previousResponseId, ownerHash, timing, span),
+      API_ERROR_SPAN,
+    );
   }
 
   private async resolveIn(
     previousResponseId: string | null,
     ownerHash: string,
+    timing: RequestTiming,
     span: Span | undefined,
   ): Promise<ResolvedHistory> {
     if (previousResponseId === null) {
@@ -108,10 +117,12 @@ export class SessionHandler {
     // After Redis trouble (a node died or failed over) a response another replica acknowledged through the
     // cache may be in no layer for a moment, on its way to PostgreSQL (TurnRecorder): look once more then.
     const recheck = this.redis.troubledWithin(RECENT_TROUBLE_MS);
-    const found = await this.lookup(previousResponseId, ownerHash, !recheck, span);
+    const found = await this.lookup(previousResponseId, ownerHash, !recheck, timing, span);
     if (found) return found;
+    const sleptFrom = performance.now();
     await sleep(NOT_FOUND_RECHECK_MS);
-    return (await this.lookup(previousResponseId, ownerHash, true, span)) as ResolvedHistory;
+    timing.databaseMs += performance.now() - sleptFrom;
+    return (await this.lookup(previousResponseId, ownerHash, true, timing, span)) as ResolvedHistory;
   }
 
   /** The history, or (unless `final`, when it throws) null when no layer holds `previousResponseId`. */
@@ -119,6 +130,7 @@ export class SessionHandler {
     previousResponseId: string,
     ownerHash: string,
     final: boolean,
+    timing: RequestTiming,
     span: Span | undefined,
   ): Promise<ResolvedHistory | null> {
     // Each response's history (input then output), newest first; Redis holds only resolvable ones.
@@ -141,7 +153,10 @@ export class SessionHandler {
       missing = buffered.previousResponseId;
     }
     const fromBuffer = fetched.length;
-    if (missing !== null) fetched.push(...(await this.fromDatabase(missing, ownerHash, fromRedis + fetched.length)));
+    if (missing !== null) {
+      const found = await this.fromDatabase(missing, ownerHash, fromRedis + fetched.length, timing);
+      fetched.push(...found);
+    }
 
     const perLayer = { redis: fromRedis, buffer: fromBuffer, postgres: fetched.length - fromBuffer };
     const head = fetched[0];
@@ -171,7 +186,13 @@ export class SessionHandler {
     return { sessionId: sessionId ?? head?.sessionId ?? null, items: newestFirst.reverse().flat(), source };
   }
 
-  private async fromDatabase(id: string, ownerHash: string, foundSoFar: number): Promise<StoredResponse[]> {
+  private async fromDatabase(
+    id: string,
+    ownerHash: string,
+    foundSoFar: number,
+    timing: RequestTiming,
+  ): Promise<StoredResponse[]> {
+    const started = performance.now();
     try {
       return await this.fallbacks.run(() => this.repository.chain(id, ownerHash));
     } catch (error) {
@@ -191,6 +212,8 @@ export class SessionHandler {
         'history_unavailable',
         'previous_response_id',
       );
+    } finally {
+      timing.databaseMs += performance.now() - started;
     }
   }
 }
