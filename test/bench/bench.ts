@@ -537,7 +537,13 @@ async function rssWithOpenStreams(
   processes: BenchProcess[],
   count: number,
   historyKiB: number,
-): Promise<{ idle_bytes: number; open_streams: number; open_streams_bytes: number; refused_then_retried: number }> {
+): Promise<{
+  idle_bytes: number;
+  open_streams: number;
+  open_streams_bytes: number;
+  open_streams_file_bytes: number;
+  refused_then_retried: number;
+}> {
   const [mockPort, gatewayPort] = [await freePort(), await freePort()];
   const mock = BenchProcess.start(
     'mock-slow',
@@ -616,11 +622,18 @@ async function rssWithOpenStreams(
   clearTimeout(timer); // else it holds the process open for the rest of the 60 s
   const open = firstBytes;
   const bytes = await gateway.rssBytes();
+  const fileBytes = await gateway.rssFileBytes();
   aborts.forEach((abort) => abort.abort());
   await Promise.allSettled(opened);
   await gateway.stop();
   await mock.stop();
-  return { idle_bytes: idle, open_streams: open, open_streams_bytes: bytes, refused_then_retried: refusals };
+  return {
+    idle_bytes: idle,
+    open_streams: open,
+    open_streams_bytes: bytes,
+    open_streams_file_bytes: fileBytes,
+    refused_then_retried: refusals,
+  };
 }
 
 function rssLines(rss: Awaited<ReturnType<typeof rssProbes>>): string[] {
@@ -628,6 +641,7 @@ function rssLines(rss: Awaited<ReturnType<typeof rssProbes>>): string[] {
   const long = rss.long_history;
   return [
     `### RSS: ${mb(rss.open_streams_bytes)} MB with ${rss.open_streams} streams open (${mb(rss.idle_bytes)} MB idle; ` +
+      `${mb(rss.open_streams_file_bytes)} MB of it pages of files, mostly the node binary's, shared between processes; ` +
       `${rss.refused_then_retried} opening attempts refused and retried after Retry-After)`,
     '',
     `### RSS: ${mb(long.open_streams_bytes)} MB with ${long.streams} streams open on a ${long.history_kib} KiB history ` +

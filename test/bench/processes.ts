@@ -51,8 +51,20 @@ export class BenchProcess {
 
   /** Resident set size from /proc, in bytes. */
   async rssBytes(): Promise<number> {
+    return this.statusBytes('VmRSS');
+  }
+
+  /**
+   * The part of the RSS that is pages of files (mostly the node binary's own code and data): shared by every
+   * process running the same binary, and reclaimable by the kernel.
+   */
+  async rssFileBytes(): Promise<number> {
+    return this.statusBytes('RssFile');
+  }
+
+  private async statusBytes(field: 'VmRSS' | 'RssFile'): Promise<number> {
     const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
     return kb === undefined ? 0 : Number(kb) * 1024;
   }
 
