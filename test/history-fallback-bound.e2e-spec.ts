@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
 import { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { ResponsesBed } from './support/responses-bed';
@@ -107,8 +108,9 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
 
 /**
  * Admission control takes the time a turn spends in the service itself for the sign of overload, and not the time
- * it waited for PostgreSQL to read its history: a slow PostgreSQL is not the service's own queue. Cold turns that
- * wait on a locked table longer than the bound at which admission control refuses a late turn are served.
+ * it waited for PostgreSQL to read its history or the items its input refers to: a slow PostgreSQL is not the
+ * service's own queue. Cold turns that wait on a locked table longer than the bound at which admission control
+ * refuses a late turn are served.
  */
 describe('A slow PostgreSQL is not overload', () => {
   const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
@@ -130,39 +132,52 @@ describe('A slow PostgreSQL is not overload', () => {
 
   it('serves cold turns that waited on PostgreSQL past the late bound, instead of refusing them server_overloaded', async () => {
     const client = bed.client();
-    const heads: string[] = [];
+    const heads = [];
     for (let index = 0; index < 3; index += 1) {
-      heads.push((await client.responses.create({ model: 'mock-gpt', input: `slow ${index}` })).id);
+      heads.push(await client.responses.create({ model: 'mock-gpt', input: `slow ${index}` }));
     }
+    const [answer] = heads[0].output;
+    if (answer?.type !== 'message' || !answer.id) throw new Error('no message');
     await bed.writer.flush();
     await bed.forgetRedis();
 
+    const outcome = (request: ResponseCreateParamsNonStreaming) =>
+      client.responses
+        .create(request)
+        .withResponse()
+        .then(
+          ({ data, response }) => ({
+            status: 200,
+            text: data.output_text,
+            cache: response.headers.get('x-session-cache'),
+          }),
+          (error: { status?: number; error?: { code?: string } }) => ({
+            status: error.status,
+            code: error.error?.code,
+          }),
+        );
     const locker = new Client({ connectionString: withDatabase(adminUrl, database) });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
     try {
-      const turns = heads.map((head, index) =>
-        client.responses
-          .create({ model: 'mock-gpt', input: `later ${index}`, previous_response_id: head })
-          .withResponse()
-          .then(
-            ({ data, response }) => ({
-              status: 200,
-              text: data.output_text,
-              cache: response.headers.get('x-session-cache'),
-            }),
-            (error: { status?: number; error?: { code?: string } }) => ({
-              status: error.status,
-              code: error.error?.code,
-            }),
-          ),
+      const continued = heads.map((head, index) =>
+        outcome({ model: 'mock-gpt', input: `later ${index}`, previous_response_id: head.id }),
       );
+      // A new conversation whose input refers to an earlier answer: the item is read from PostgreSQL as well.
+      const referring = outcome({
+        model: 'mock-gpt',
+        input: [
+          { type: 'item_reference', id: answer.id },
+          { role: 'user', content: 'and then?' },
+        ],
+      });
       await sleep(LOCK_HELD_MS);
       await locker.query('COMMIT');
-      for (const answer of await Promise.all(turns)) {
-        expect(answer).toEqual({ status: 200, text: expect.stringMatching(/^Turn 2:/), cache: 'db' });
+      for (const served of await Promise.all(continued)) {
+        expect(served).toEqual({ status: 200, text: expect.stringMatching(/^Turn 2:/), cache: 'db' });
       }
+      expect(await referring).toEqual({ status: 200, text: expect.stringContaining('and then?'), cache: 'none' });
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();

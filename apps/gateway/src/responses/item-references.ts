@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConversationItem, ResponseCache, ResponseRepository, SpendLogWriter } from '@app/session-store';
 import { ApiError } from '../common/api-error';
+import { RequestTiming } from '../common/request-timing';
 import { shownId } from '../common/shown-id';
 import { InputEntry, isItemReference } from './request/input-items';
 
@@ -17,7 +18,8 @@ export class ItemReferences {
     private readonly repository: ResponseRepository,
   ) {}
 
-  async resolve(input: InputEntry[], ownerHash: string): Promise<ConversationItem[]> {
+  /** With a turn's `timing`, the wait for PostgreSQL counts in its `databaseMs` (a slow dependency is not overload). */
+  async resolve(input: InputEntry[], ownerHash: string, timing?: RequestTiming): Promise<ConversationItem[]> {
     const wanted = [...new Set(input.filter(isItemReference).map((reference) => reference.id))];
     const found = new Map<string, ConversationItem>();
     if (wanted.length > 0) {
@@ -25,7 +27,7 @@ export class ItemReferences {
       if (cached.ok) for (const [id, item] of cached.value) found.set(id, item);
       this.add(found, this.writer.findItems(this.missing(wanted, found), ownerHash));
       const missing = this.missing(wanted, found);
-      if (missing.length > 0) this.add(found, await this.fromDatabase(missing, ownerHash));
+      if (missing.length > 0) this.add(found, await this.fromDatabase(missing, ownerHash, timing));
     }
     return input.map((entry, index) => {
       if (!isItemReference(entry)) return entry;
@@ -45,7 +47,12 @@ export class ItemReferences {
     for (const [id, item] of from) into.set(id, item);
   }
 
-  private async fromDatabase(ids: string[], ownerHash: string): Promise<Map<string, ConversationItem>> {
+  private async fromDatabase(
+    ids: string[],
+    ownerHash: string,
+    timing: RequestTiming | undefined,
+  ): Promise<Map<string, ConversationItem>> {
+    const started = performance.now();
     try {
       return await this.repository.items(ids, ownerHash);
     } catch {
@@ -54,6 +61,8 @@ export class ItemReferences {
         'history_unavailable',
         'input',
       );
+    } finally {
+      if (timing) timing.databaseMs += performance.now() - started;
     }
   }
 }

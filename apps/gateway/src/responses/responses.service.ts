@@ -92,7 +92,7 @@ export class ResponsesService {
       request.conversationId !== null
         ? await this.conversationHistory(request.conversationId, caller.ownerHash, timing)
         : await this.sessions.resolve(request.previousResponseId, caller.ownerHash, timing);
-    const input = await this.itemReferences.resolve(request.input, caller.ownerHash);
+    const input = await this.itemReferences.resolve(request.input, caller.ownerHash, timing);
     // Past capacity, a turn that waited too long is refused here, before anything is asked of the upstream.
     this.admission.beforeUpstream(timing);
     const sessionId = history.sessionId ?? chooseSessionId(sessionHeader, request.metadata);
