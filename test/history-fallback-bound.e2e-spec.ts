@@ -108,11 +108,11 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
 
 /**
  * Admission control takes the time a turn spends in the service itself for the sign of overload, and not the time
- * it waited for PostgreSQL to read its history or the items its input refers to: a slow PostgreSQL is not the
- * service's own queue. Cold turns that wait on a locked table longer than the bound at which admission control
- * refuses a late turn are served.
+ * it waited for PostgreSQL to read its history or the items its input refers to, nor for the upstream: a slow
+ * dependency is not the service's own queue. Cold turns that wait on a locked table longer than the bound at which
+ * admission control refuses a late turn are served; clients giving up on a slow upstream do not make it shed.
  */
-describe('A slow PostgreSQL is not overload', () => {
+describe('A slow dependency is not overload', () => {
   const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
   const database = `rsc_slowpg_${randomBytes(4).toString('hex')}`;
   let bed: ResponsesBed;
@@ -182,5 +182,38 @@ describe('A slow PostgreSQL is not overload', () => {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();
     }
+  }, 60_000);
+
+  it('does not shed because clients gave up waiting on a slow upstream', async () => {
+    const client = bed.client();
+    // Batches of turns the upstream takes 3 s to answer, each given up after 1 s by its client (as an SDK
+    // timeout does), one batch every 150 ms: their ends fall in one window after another, turns in flight.
+    const givenUp = Array.from({ length: 6 }, async (_, batch) => {
+      await sleep(batch * 150);
+      await Promise.all(
+        Array.from({ length: 3 }, (__, index) =>
+          client.responses
+            .create(
+              { model: 'mock-gpt', input: `slow upstream ${batch}.${index} [[mock:latency=3000]]` },
+              { timeout: 1_000 },
+            )
+            .then(
+              () => 'answered',
+              (error: { status?: number }) => error.status ?? 'gave up',
+            ),
+        ),
+      ).then((outcomes) => expect(outcomes).toEqual(Array(3).fill('gave up')));
+    });
+    await Promise.all(givenUp);
+
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        client.responses.create({ model: 'mock-gpt', input: `right after ${index}` }).then(
+          () => 200,
+          (error: { status?: number }) => error.status,
+        ),
+      ),
+    );
+    expect(statuses).toEqual(Array(10).fill(200));
   }, 60_000);
 });

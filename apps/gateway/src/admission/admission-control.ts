@@ -23,7 +23,10 @@ export function installAdmissionControl(fastify: FastifyInstance, admission: Adm
     if (!request.url.startsWith('/v1/')) return done();
     if (admission.admits()) {
       // 'close' comes for every response, finished or cut (onResponse may not, for a client gone mid-stream).
-      if (request.routeOptions.url === TURNS_ROUTE) reply.raw.once('close', admission.turnStarted(request.timing));
+      if (request.routeOptions.url === TURNS_ROUTE) {
+        const ended = admission.turnStarted(request.timing);
+        reply.raw.once('close', () => ended(reply.raw.writableFinished));
+      }
       return done();
     }
     request.shed = true;

@@ -82,12 +82,16 @@ export class Admission implements OnApplicationShutdown {
     return false;
   }
 
-  /** A turn was admitted; the function returned is to be called once its response is over, however it ended. */
-  turnStarted(timing: RequestTiming): () => void {
+  /**
+   * A turn was admitted; the function returned is to be called once its response is over, however it ended,
+   * saying whether it was sent whole. One the client left before is no sample of the service's own time: it
+   * may have been waiting on the upstream, whose time is added only once the call is wound up.
+   */
+  turnStarted(timing: RequestTiming): (sent: boolean) => void {
     this.inFlight += 1;
-    return () => {
+    return (sent) => {
       this.inFlight -= 1;
-      if (this.samples.length < MAX_SAMPLES) {
+      if (sent && this.samples.length < MAX_SAMPLES) {
         this.samples.push(performance.now() - timing.startedAt - timing.upstreamMs - timing.databaseMs);
       }
     };
