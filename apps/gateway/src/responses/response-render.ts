@@ -33,13 +33,21 @@ export function renderTurn(turn: Turn, reply: FastifyReply): void {
 function writeSse(events: Observable<TurnEvent>, reply: FastifyReply): void {
   void reply.hijack();
   const response = reply.raw;
+  if (!response.destroyed) {
+    try {
+      response.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
+    } catch {
+      // A header Node refuses (none of ours should be): past hijack() nothing else would answer, so the
+      // connection is closed rather than left hanging.
+      response.destroy();
+    }
+  }
   if (response.destroyed) {
-    // The client went away while the turn started: subscribe once anyway so the turn's teardown runs
+    // Closed (the client went away while the turn started, or above): subscribe once anyway so the turn's teardown runs
     // (the upstream body is released, the spend log gets a cancelled row).
     events.subscribe({ error: () => undefined }).unsubscribe();
     return;
   }
-  response.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
   let lastSequence = -1;
   const subscription = events.subscribe({
     next: ({ event }) => {

@@ -69,6 +69,20 @@ describe('readSse', () => {
     expect(await read(['data: one\n\n'], 'close')).toEqual(['one', '(error: Premature close)']);
   });
 
+  it('reports an error for a body that had already closed when it began', async () => {
+    const body = new PassThrough().on('error', () => undefined);
+    body.destroy(new Error('socket hang up'));
+    await new Promise((resolve) => body.once('close', resolve));
+    const reported: string[] = [];
+    readSse(body, {
+      data: () => true,
+      end: () => reported.push('(end)'),
+      error: (error) => reported.push(`(error: ${(error as Error).message})`),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reported).toEqual(['(error: socket hang up)']);
+  });
+
   it('reports data that cannot be handled as an error, and nothing after it', async () => {
     const reported: string[] = [];
     const body = new PassThrough();

@@ -84,6 +84,8 @@ export function readSse(body: Readable, reader: SseReader): void {
   // Kept for the body's whole life: an 'error' nobody listens to would crash the process.
   body.on('error', fail);
   body.on('close', () => fail(prematureClose()));
+  // Closed before we listened: its 'error' and 'close' have been and gone.
+  if (body.closed) fail(body.errored ?? prematureClose());
 }
 
 function prematureClose(): Error {
