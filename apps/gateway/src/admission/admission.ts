@@ -30,7 +30,7 @@ export const OVERLOADED_CODE = 'server_overloaded';
  *
  * The signal is a standing queue: the time turns spend in the service itself (their duration without
  * the upstream's, and without what PostgreSQL took for their history: a slow dependency is not overload).
- * In each 100 ms window the median of the turns completed in it steers the admitted share
+ * In each 100 ms window the median of the turns answered in it steers the admitted share
  * (AdmissionRatio). A turn that reaches the upstream later than LATE_FACTOR × the target is refused there,
  * as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains at once
  * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`
@@ -50,7 +50,7 @@ export class Admission implements OnApplicationShutdown {
   private readonly lateMs: number;
   private readonly logger = new Logger('Admission');
   private readonly timer?: NodeJS.Timeout;
-  /** Own times (ms) of the turns completed in the current window (at most MAX_SAMPLES). */
+  /** Own times (ms) of the turns answered in the current window (at most MAX_SAMPLES). */
   private samples: number[] = [];
   private inFlight = 0;
   private connectionsAccepted = 0;
