@@ -6,7 +6,7 @@ export interface RequestTiming {
   upstreamMs: number;
   /**
    * Time spent waiting for PostgreSQL to read the history (for a slot, then for the query and its rows) or the
-   * items the input refers to, and for a deliberate second look: not the service's own queue. The rest of a
+   * items the input refers to, and between deliberate looks again: not the service's own queue. The rest of a
    * cold turn (the Redis miss, the back-fill) is its own work; a conversation's history lookup counts whole.
    */
   databaseMs: number;

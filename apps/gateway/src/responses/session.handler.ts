@@ -31,8 +31,9 @@ export interface ResolvedHistory {
 }
 
 const HISTORY_RETRY_AFTER_SECONDS = 5;
-/** How long a turn waits before a second look for a previous response no layer holds. */
+/** After Redis trouble, how often a turn looks again for a previous response no layer holds, and how many times. */
 const NOT_FOUND_RECHECK_MS = 750;
+const NOT_FOUND_RECHECKS = 4;
 /** Chain lookups that may wait for a PostgreSQL slot, per slot; beyond, a retryable 503 at once. */
 const FALLBACK_WAITING_PER_SLOT = 16;
 /** As long as the pool lets a query wait for a connection (PrismaService): the bound a wait had before. */
@@ -89,7 +90,7 @@ export class SessionHandler {
 
   /**
    * In a span of its own (when traced) that says where the history came from. Adds to `timing.databaseMs`
-   * the time spent waiting for PostgreSQL (for a slot, then for the chain lookup) and for the second look.
+   * the time spent waiting for PostgreSQL (for a slot, then for the chain lookup) and between the looks again after Redis trouble.
    */
   resolve(previousResponseId: string | null, ownerHash: string, timing: RequestTiming): Promise<ResolvedHistory> {
     return inSpan(
@@ -115,14 +116,18 @@ export class SessionHandler {
       throw previousResponseNotFound(previousResponseId);
     }
     // After Redis trouble (a node died or failed over) a response another replica acknowledged through the
-    // cache may be in no layer for a moment, on its way to PostgreSQL (TurnRecorder): look once more then.
+    // cache may be in no layer for a moment, on its way to PostgreSQL once that replica sees the trouble too
+    // (TurnRecorder), which may be a while later: look again every 750 ms for up to 3 s then.
     const recheck = this.redis.troubledWithin(RECENT_TROUBLE_MS);
     const found = await this.lookup(previousResponseId, ownerHash, !recheck, timing, span);
     if (found) return found;
-    const sleptFrom = performance.now();
-    await sleep(NOT_FOUND_RECHECK_MS);
-    timing.databaseMs += performance.now() - sleptFrom;
-    return (await this.lookup(previousResponseId, ownerHash, true, timing, span)) as ResolvedHistory;
+    for (let look = 1; ; look += 1) {
+      const sleptFrom = performance.now();
+      await sleep(NOT_FOUND_RECHECK_MS);
+      timing.databaseMs += performance.now() - sleptFrom;
+      const again = await this.lookup(previousResponseId, ownerHash, look === NOT_FOUND_RECHECKS, timing, span);
+      if (again) return again;
+    }
   }
 
   /** The history, or (unless `final`, when it throws) null when no layer holds `previousResponseId`. */
