@@ -90,7 +90,8 @@ export class SessionHandler {
 
   /**
    * In a span of its own (when traced) that says where the history came from. Adds to `timing.databaseMs`
-   * the time spent waiting for PostgreSQL (for a slot, then for the chain lookup) and between the looks again after Redis trouble.
+   * the time spent waiting for PostgreSQL (for a slot, then for the chain lookup) and between the looks again
+   * after Redis trouble.
    */
   resolve(previousResponseId: string | null, ownerHash: string, timing: RequestTiming): Promise<ResolvedHistory> {
     return inSpan(
