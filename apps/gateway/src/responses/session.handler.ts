@@ -31,7 +31,7 @@ export interface ResolvedHistory {
 }
 
 const HISTORY_RETRY_AFTER_SECONDS = 5;
-/** After Redis trouble, how often a turn looks again for a previous response no layer holds, and how many times. */
+/** How often a turn looks again for a previous response no layer holds when that may change, and how many times. */
 const NOT_FOUND_RECHECK_MS = 750;
 const NOT_FOUND_RECHECKS = 4;
 /** Chain lookups that may wait for a PostgreSQL slot, per slot; beyond, a retryable 503 at once. */
@@ -116,11 +116,7 @@ export class SessionHandler {
       this.telemetry.recordHistory('miss', {}, span);
       throw previousResponseNotFound(previousResponseId);
     }
-    // After Redis trouble (a node died or failed over) a response another replica acknowledged through the
-    // cache may be in no layer for a moment, on its way to PostgreSQL once that replica sees the trouble too
-    // (TurnRecorder), which may be a while later: look again every 750 ms for up to 3 s then.
-    const recheck = this.redis.troubledWithin(RECENT_TROUBLE_MS);
-    const found = await this.lookup(previousResponseId, ownerHash, !recheck, timing, span);
+    const found = await this.lookup(previousResponseId, ownerHash, false, timing, span);
     if (found) return found;
     for (let look = 1; ; look += 1) {
       const sleptFrom = performance.now();
@@ -131,7 +127,12 @@ export class SessionHandler {
     }
   }
 
-  /** The history, or (unless `final`, when it throws) null when no layer holds `previousResponseId`. */
+  /**
+   * The history. When no layer holds `previousResponseId`, null if another look may find it (unless `final`),
+   * else it throws: after Redis trouble (a node died or failed over), or while Redis cannot answer, a response
+   * another replica acknowledged through the cache may be in no layer for a moment, on its way to PostgreSQL
+   * once that replica sees the trouble too (TurnRecorder), which may be a while later.
+   */
   private async lookup(
     previousResponseId: string,
     ownerHash: string,
@@ -167,7 +168,8 @@ export class SessionHandler {
     const perLayer = { redis: fromRedis, buffer: fromBuffer, postgres: fetched.length - fromBuffer };
     const head = fetched[0];
     if (fromRedis === 0 && (!head || head.id !== previousResponseId || !isResolvable(head))) {
-      if (!final && !head) return null;
+      const inconclusive = !cached.ok || this.redis.troubledWithin(RECENT_TROUBLE_MS);
+      if (!final && !head && inconclusive) return null;
       this.telemetry.recordHistory('miss', perLayer, span);
       throw previousResponseNotFound(previousResponseId);
     }
