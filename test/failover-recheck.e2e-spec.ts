@@ -5,6 +5,7 @@ import { RedisService } from '@app/redis';
 import { RunningGateway, startGateway, uniquePrefix } from './support/gateway';
 import { RunningMockLlm, startMockLlm } from './support/mock-llm';
 import { OwnRedisServer } from './support/redis-server';
+import { outcomeOf } from './support/turn-outcome';
 
 /**
  * After a Redis failover, a response replica A acknowledged through the cache may be in no layer for a moment:
@@ -55,17 +56,9 @@ describe('A response acknowledged just before a failover, continued on another r
 
   /** Continues `previousId` on `replica`: the answer, or the error the client got. */
   const continuing = (replica: RunningGateway, previousId: string) =>
-    clientOf(replica)
-      .responses.create({ model: 'mock-gpt', input: 'after it', previous_response_id: previousId })
-      .withResponse()
-      .then(
-        ({ data, response }) => ({
-          status: 200,
-          text: data.output_text,
-          cache: response.headers.get('x-session-cache'),
-        }),
-        (error: { status?: number; error?: { code?: string } }) => ({ status: error.status, code: error.error?.code }),
-      );
+    outcomeOf(
+      clientOf(replica).responses.create({ model: 'mock-gpt', input: 'after it', previous_response_id: previousId }),
+    );
 
   /** What a failover does to a replica: its connection closes, and it reconnects (to the new master). */
   async function failoverSeenBy(replica: RunningGateway): Promise<void> {

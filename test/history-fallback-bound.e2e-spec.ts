@@ -4,6 +4,7 @@ import type { ResponseCreateParamsNonStreaming } from 'openai/resources/response
 import { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { ResponsesBed } from './support/responses-bed';
+import { outcomeOf } from './support/turn-outcome';
 import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
 
 const COLD_CHAINS = 40;
@@ -13,27 +14,52 @@ const QUEUE_TARGET_MS = 500;
 const LOCK_HELD_MS = 4 * QUEUE_TARGET_MS + 1_500;
 
 /**
+ * A ResponsesBed on a database of its own for the describe block it is called in (a lock on its responses
+ * table would stall other suites); `env` is added to the bed's.
+ */
+function bedOnOwnDatabase(name: string, env: Record<string, string>): { bed: ResponsesBed; databaseUrl: string } {
+  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
+  const database = `rsc_${name}_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = withDatabase(adminUrl, database);
+  let bed: ResponsesBed | undefined;
+  beforeAll(async () => {
+    await createDatabase(adminUrl, database);
+    await migrate(databaseUrl);
+    bed = await ResponsesBed.start({ DATABASE_URL: databaseUrl, ...env });
+  }, 60_000);
+  afterAll(async () => {
+    await bed?.close();
+    await dropDatabase(adminUrl, database);
+  });
+  return {
+    get bed() {
+      if (!bed) throw new Error('the bed starts in beforeAll');
+      return bed;
+    },
+    databaseUrl,
+  };
+}
+
+/** Holds the responses table locked (every chain lookup waits) until the transaction of the client returned ends. */
+async function lockedResponsesTable(databaseUrl: string): Promise<Client> {
+  const locker = new Client({ connectionString: databaseUrl });
+  await locker.connect();
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
+  return locker;
+}
+
+/**
  * A storm of chains only PostgreSQL holds, while PostgreSQL is slow to answer them (here: the responses table
  * is locked, so every chain lookup waits), must not take every pooled connection: turns that need PostgreSQL for
  * something else (a conversation) go on, and the chain lookups beyond the bound are refused at once with a
  * retryable 503 instead of queueing without end. Runs on a database of its own (the lock would stall other suites).
  */
 describe('History fallbacks to PostgreSQL are bounded', () => {
-  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
-  const database = `rsc_bound_${randomBytes(4).toString('hex')}`;
-  let bed: ResponsesBed;
-
-  beforeAll(async () => {
-    await createDatabase(adminUrl, database);
-    await migrate(withDatabase(adminUrl, database));
-    bed = await ResponsesBed.start({ DATABASE_URL: withDatabase(adminUrl, database), DATABASE_POOL_SIZE: '4' });
-  }, 60_000);
-  afterAll(async () => {
-    await bed.close();
-    await dropDatabase(adminUrl, database);
-  });
+  const own = bedOnOwnDatabase('bound', { DATABASE_POOL_SIZE: '4' });
 
   it('keeps connections for other work during a cold-chain storm, refuses the excess with 503, loses no history', async () => {
+    const { bed } = own;
     const client = bed.client();
     const heads = await Promise.all(
       Array.from({ length: COLD_CHAINS }, async (_, index) => {
@@ -44,10 +70,7 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
     await bed.writer.flush();
     await bed.forgetRedis();
 
-    const locker = new Client({ connectionString: withDatabase(adminUrl, database) });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
+    const locker = await lockedResponsesTable(own.databaseUrl);
     let released = false;
     let refusedSoFar = 0;
     try {
@@ -113,24 +136,10 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
  * admission control refuses a late turn are served; clients giving up on a slow upstream do not make it shed.
  */
 describe('A slow dependency is not overload', () => {
-  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL as string;
-  const database = `rsc_slowpg_${randomBytes(4).toString('hex')}`;
-  let bed: ResponsesBed;
-
-  beforeAll(async () => {
-    await createDatabase(adminUrl, database);
-    await migrate(withDatabase(adminUrl, database));
-    bed = await ResponsesBed.start({
-      DATABASE_URL: withDatabase(adminUrl, database),
-      OVERLOAD_QUEUE_TARGET_MS: String(QUEUE_TARGET_MS),
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await bed.close();
-    await dropDatabase(adminUrl, database);
-  });
+  const own = bedOnOwnDatabase('slowpg', { OVERLOAD_QUEUE_TARGET_MS: String(QUEUE_TARGET_MS) });
 
   it('serves cold turns that waited on PostgreSQL past the late bound, instead of refusing them server_overloaded', async () => {
+    const { bed } = own;
     const client = bed.client();
     const heads = [];
     for (let index = 0; index < 3; index += 1) {
@@ -141,25 +150,8 @@ describe('A slow dependency is not overload', () => {
     await bed.writer.flush();
     await bed.forgetRedis();
 
-    const outcome = (request: ResponseCreateParamsNonStreaming) =>
-      client.responses
-        .create(request)
-        .withResponse()
-        .then(
-          ({ data, response }) => ({
-            status: 200,
-            text: data.output_text,
-            cache: response.headers.get('x-session-cache'),
-          }),
-          (error: { status?: number; error?: { code?: string } }) => ({
-            status: error.status,
-            code: error.error?.code,
-          }),
-        );
-    const locker = new Client({ connectionString: withDatabase(adminUrl, database) });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE responses IN ACCESS EXCLUSIVE MODE');
+    const outcome = (request: ResponseCreateParamsNonStreaming) => outcomeOf(client.responses.create(request));
+    const locker = await lockedResponsesTable(own.databaseUrl);
     try {
       const continued = heads.map((head, index) =>
         outcome({ model: 'mock-gpt', input: `later ${index}`, previous_response_id: head.id }),
@@ -185,7 +177,7 @@ describe('A slow dependency is not overload', () => {
   }, 60_000);
 
   it('does not shed because clients gave up waiting on a slow upstream', async () => {
-    const client = bed.client();
+    const client = own.bed.client();
     // Batches of turns the upstream takes 3 s to answer, each given up after 1 s by its client (as an SDK
     // timeout does), one batch every 150 ms: their ends fall in one window after another, turns in flight.
     const givenUp = Array.from({ length: 6 }, async (_, batch) => {

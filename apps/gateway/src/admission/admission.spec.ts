@@ -97,35 +97,32 @@ describe('Admission, on the arrival side', () => {
 /** Lets at least one 100 ms window end. */
 const aWindowLater = () => new Promise((resolve) => setTimeout(resolve, 120));
 
+/**
+ * The admitted share after three windows in a row, in each of which a turn that spent 300 ms in the service
+ * (target 50) ended, sent whole or not.
+ */
+async function shareAfterSlowTurns(sent: boolean): Promise<number> {
+  const control = admission('50');
+  // A turn still in flight: a window in which nothing else ends holds the count of windows over the target.
+  const longTurn = control.turnStarted(arrived(0));
+  try {
+    for (let window = 0; window < 3; window += 1) {
+      control.turnStarted(arrived(300))(sent);
+      await aWindowLater();
+    }
+    return control.share;
+  } finally {
+    longTurn(true);
+    control.onApplicationShutdown();
+  }
+}
+
 describe('Admission, from the turns it answered', () => {
   it('sheds once the turns answered spend longer than the target in the service, window after window', async () => {
-    const control = admission('50');
-    // A turn still in flight: a window in which nothing else ends holds the count of windows over the target.
-    const longTurn = control.turnStarted(arrived(0));
-    try {
-      for (let window = 0; window < 3; window += 1) {
-        control.turnStarted(arrived(300))(true);
-        await aWindowLater();
-      }
-      expect(control.share).toBeLessThan(1);
-    } finally {
-      longTurn(true);
-      control.onApplicationShutdown();
-    }
+    expect(await shareAfterSlowTurns(true)).toBeLessThan(1);
   });
 
   it('takes no sample from a turn whose client left before its answer (it may have been waiting on the upstream)', async () => {
-    const control = admission('50');
-    const longTurn = control.turnStarted(arrived(0));
-    try {
-      for (let window = 0; window < 3; window += 1) {
-        control.turnStarted(arrived(300))(false);
-        await aWindowLater();
-      }
-      expect(control.share).toBe(1);
-    } finally {
-      longTurn(true);
-      control.onApplicationShutdown();
-    }
+    expect(await shareAfterSlowTurns(false)).toBe(1);
   });
 });
