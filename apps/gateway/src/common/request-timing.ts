@@ -23,3 +23,16 @@ declare module 'fastify' {
 export function newRequestTiming(): RequestTiming {
   return { startedAt: performance.now(), upstreamMs: 0, databaseMs: 0, calledUpstream: false };
 }
+
+/**
+ * Runs `work` (a wait on PostgreSQL, or a deliberate one) and adds the time it took, however it ended, to
+ * `timing.databaseMs`: time admission control does not take for the service's own queue.
+ */
+export async function outsideOwnTime<T>(timing: RequestTiming | undefined, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    if (timing) timing.databaseMs += performance.now() - started;
+  }
+}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConversationItem, ResponseCache, ResponseRepository, SpendLogWriter } from '@app/session-store';
 import { ApiError } from '../common/api-error';
-import { RequestTiming } from '../common/request-timing';
+import { outsideOwnTime, RequestTiming } from '../common/request-timing';
 import { shownId } from '../common/shown-id';
 import { InputEntry, isItemReference } from './request/input-items';
 
@@ -52,17 +52,14 @@ export class ItemReferences {
     ownerHash: string,
     timing: RequestTiming | undefined,
   ): Promise<Map<string, ConversationItem>> {
-    const started = performance.now();
     try {
-      return await this.repository.items(ids, ownerHash);
+      return await outsideOwnTime(timing, () => this.repository.items(ids, ownerHash));
     } catch {
       throw ApiError.unavailable(
         'The items this request refers to are temporarily unavailable; please retry.',
         'history_unavailable',
         'input',
       );
-    } finally {
-      if (timing) timing.databaseMs += performance.now() - started;
     }
   }
 }

@@ -23,7 +23,7 @@ import { durably } from '../common/durably';
 import { shownId } from '../common/shown-id';
 import { DrainState } from '../lifecycle/drain-state';
 import { toErrorReply } from '../common/error-envelope';
-import { RequestTiming } from '../common/request-timing';
+import { outsideOwnTime, RequestTiming } from '../common/request-timing';
 import { Caller } from './caller';
 import { CreateResponseRequest, parseCreateResponseRequest, RequestContext } from './create-response.request';
 import { ItemReferences } from './item-references';
@@ -132,14 +132,7 @@ export class ResponsesService {
   private conversationHistory(id: string, ownerHash: string, timing: RequestTiming): Promise<ResolvedHistory> {
     return inSpan(
       SPAN_NAMES.history,
-      async (span) => {
-        const started = performance.now();
-        try {
-          return await this.conversationHistoryIn(id, ownerHash, span);
-        } finally {
-          timing.databaseMs += performance.now() - started;
-        }
-      },
+      (span) => outsideOwnTime(timing, () => this.conversationHistoryIn(id, ownerHash, span)),
       API_ERROR_SPAN,
     );
   }

@@ -19,7 +19,7 @@ import { ATTRIBUTES, inSpan, SPAN_NAMES, Telemetry } from '@app/telemetry';
 import { Span } from '@opentelemetry/api';
 import { ApiError } from '../common/api-error';
 import { API_ERROR_SPAN } from '../common/api-error-type';
-import { RequestTiming } from '../common/request-timing';
+import { outsideOwnTime, RequestTiming } from '../common/request-timing';
 import { shownId } from '../common/shown-id';
 
 export interface ResolvedHistory {
@@ -119,9 +119,7 @@ export class SessionHandler {
     const found = await this.lookup(previousResponseId, ownerHash, false, timing, span);
     if (found) return found;
     for (let look = 1; ; look += 1) {
-      const sleptFrom = performance.now();
-      await sleep(NOT_FOUND_RECHECK_MS);
-      timing.databaseMs += performance.now() - sleptFrom;
+      await outsideOwnTime(timing, () => sleep(NOT_FOUND_RECHECK_MS));
       const again = await this.lookup(previousResponseId, ownerHash, look === NOT_FOUND_RECHECKS, timing, span);
       if (again) return again;
     }
@@ -200,9 +198,8 @@ export class SessionHandler {
     foundSoFar: number,
     timing: RequestTiming,
   ): Promise<StoredResponse[]> {
-    const started = performance.now();
     try {
-      return await this.fallbacks.run(() => this.repository.chain(id, ownerHash));
+      return await outsideOwnTime(timing, () => this.fallbacks.run(() => this.repository.chain(id, ownerHash)));
     } catch (error) {
       if (error instanceof BulkheadFull) {
         this.telemetry.historyFallbacksRefused.inc();
@@ -220,8 +217,6 @@ export class SessionHandler {
         'history_unavailable',
         'previous_response_id',
       );
-    } finally {
-      timing.databaseMs += performance.now() - started;
     }
   }
 }
