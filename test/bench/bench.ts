@@ -520,6 +520,7 @@ async function rssProbes(
       history_kib: LONG_HISTORY.kib,
       idle_bytes: long.idle_bytes,
       open_streams_bytes: long.open_streams_bytes,
+      finished_bytes: long.finished_bytes,
       kib_per_stream: Math.round((long.open_streams_bytes - long.idle_bytes) / 1024 / Math.max(1, long.open_streams)),
     },
   };
@@ -542,6 +543,8 @@ async function rssWithOpenStreams(
   open_streams: number;
   open_streams_bytes: number;
   open_streams_file_bytes: number;
+  finished_streams: number;
+  finished_bytes: number;
   refused_then_retried: number;
 }> {
   const [mockPort, gatewayPort] = [await freePort(), await freePort()];
@@ -614,8 +617,9 @@ async function rssWithOpenStreams(
       await reader.next();
       firstBytes += 1;
       response.body.on('error', () => undefined);
-      return;
+      return reader;
     }
+    return undefined;
   });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(opened), new Promise((resolve) => (timer = setTimeout(resolve, 60_000)))]);
@@ -623,8 +627,20 @@ async function rssWithOpenStreams(
   const open = firstBytes;
   const bytes = await gateway.rssBytes();
   const fileBytes = await gateway.rssFileBytes();
+  // Then each stream read to its end (the slow mock's answers take about 20 s): what the process keeps once a
+  // burst of streams has come and gone, which is what a container's memory limit has to allow for.
+  let finished = 0;
+  const readToEnd = opened.map(async (opening) => {
+    const reader = await opening;
+    if (!reader) return;
+    while (!(await reader.next()).done);
+    finished += 1;
+  });
+  await Promise.race([Promise.allSettled(readToEnd), new Promise((resolve) => (timer = setTimeout(resolve, 120_000)))]);
+  clearTimeout(timer);
+  const finishedBytes = await gateway.rssBytes();
   aborts.forEach((abort) => abort.abort());
-  await Promise.allSettled(opened);
+  await Promise.allSettled(readToEnd);
   await gateway.stop();
   await mock.stop();
   return {
@@ -632,6 +648,8 @@ async function rssWithOpenStreams(
     open_streams: open,
     open_streams_bytes: bytes,
     open_streams_file_bytes: fileBytes,
+    finished_streams: finished,
+    finished_bytes: finishedBytes,
     refused_then_retried: refusals,
   };
 }
@@ -642,10 +660,12 @@ function rssLines(rss: Awaited<ReturnType<typeof rssProbes>>): string[] {
   return [
     `### RSS: ${mb(rss.open_streams_bytes)} MB with ${rss.open_streams} streams open (${mb(rss.idle_bytes)} MB idle; ` +
       `${mb(rss.open_streams_file_bytes)} MB of it pages of files, mostly the node binary's, shared between processes; ` +
-      `${rss.refused_then_retried} opening attempts refused and retried after Retry-After)`,
+      `${rss.refused_then_retried} opening attempts refused and retried after Retry-After); ` +
+      `${mb(rss.finished_bytes)} MB once ${rss.finished_streams} of them had been read to their end`,
     '',
     `### RSS: ${mb(long.open_streams_bytes)} MB with ${long.streams} streams open on a ${long.history_kib} KiB history ` +
-      `(${mb(long.idle_bytes)} MB idle: ${long.kib_per_stream} KiB per stream)`,
+      `(${mb(long.idle_bytes)} MB idle: ${long.kib_per_stream} KiB per stream); ${mb(long.finished_bytes)} MB once ` +
+      'they had ended',
     '',
   ];
 }

@@ -27,12 +27,16 @@ export interface BenchInput {
     open_streams_bytes: number;
     /** Of open_streams_bytes, pages of files (mostly the node binary's): shared between processes. */
     open_streams_file_bytes: number;
+    /** Once the open streams had been read to their end: what the process keeps after such a burst. */
+    finished_streams: number;
+    finished_bytes: number;
     /** Streams continuing one long conversation, on a gateway of their own. */
     long_history: {
       streams: number;
       history_kib: number;
       idle_bytes: number;
       open_streams_bytes: number;
+      finished_bytes: number;
       kib_per_stream: number;
     };
   };
@@ -200,10 +204,12 @@ export function report(input: BenchInput): { json: Record<string, unknown>; mark
   lines.push(
     `RSS: ${mb(input.rss.idle_bytes)} idle, ${mb(input.rss.after_load_bytes)} after the load runs, ` +
       `${mb(input.rss.open_streams_bytes)} with ${input.rss.open_streams} streams open at once ` +
-      `(${mb(input.rss.open_streams_file_bytes)} of it pages of files, mostly the node binary's). With ` +
-      `${input.rss.long_history.streams} streams open at once continuing a ${input.rss.long_history.history_kib} KiB ` +
-      `history: ${mb(input.rss.long_history.open_streams_bytes)} (${mb(input.rss.long_history.idle_bytes)} idle, ` +
-      `${input.rss.long_history.kib_per_stream} KiB per stream).`,
+      `(${mb(input.rss.open_streams_file_bytes)} of it pages of files, mostly the node binary's), ` +
+      `${mb(input.rss.finished_bytes)} once ${input.rss.finished_streams} of them had been read to their end (V8 keeps ` +
+      `the heap they made it grow). With ${input.rss.long_history.streams} streams open at once continuing a ` +
+      `${input.rss.long_history.history_kib} KiB history: ${mb(input.rss.long_history.open_streams_bytes)} ` +
+      `(${mb(input.rss.long_history.idle_bytes)} idle, ${input.rss.long_history.kib_per_stream} KiB per stream), ` +
+      `${mb(input.rss.long_history.finished_bytes)} once they had ended.`,
     '',
   );
   targets.push({
