@@ -4,6 +4,7 @@ import type { ResponseCreateParamsNonStreaming } from 'openai/resources/response
 import { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { ResponsesBed } from './support/responses-bed';
+import { TcpProxy } from './support/tcp-proxy';
 import { outcomeOf } from './support/turn-outcome';
 import { createDatabase, dropDatabase, migrate, withDatabase } from './setup/test-services';
 
@@ -207,5 +208,64 @@ describe('A slow dependency is not overload', () => {
       ),
     );
     expect(statuses).toEqual(Array(10).fill(200));
+  }, 60_000);
+});
+
+/** Longer than admission control's late bound (4 × the default 50 ms target), well under the command timeout. */
+const REDIS_REPLY_LATENCY_MS = 220;
+
+/**
+ * Redis slow to answer (a busy or distant node) while the service itself idles: each turn waits on it longer
+ * than admission control's target, and a continued turn's chain lookup alone longer than its late bound. That is
+ * a slow dependency, not a queue in the service, and must not be answered 503 `server_overloaded`.
+ */
+describe('A slow Redis is not overload', () => {
+  let proxy: TcpProxy | undefined;
+  let bed: ResponsesBed | undefined;
+  beforeAll(async () => {
+    const redis = new URL(process.env.REDIS_URL as string);
+    proxy = await TcpProxy.start(redis.hostname, Number(redis.port || 6379), REDIS_REPLY_LATENCY_MS);
+    bed = await ResponsesBed.start({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      OVERLOAD_QUEUE_TARGET_MS: '50',
+      REDIS_COMMAND_TIMEOUT_MS: '5000',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await bed?.close();
+    await proxy?.close();
+  });
+
+  it('serves every turn of clients continuing their conversations while each Redis call takes 220 ms', async () => {
+    if (!bed) throw new Error('the bed starts in beforeAll');
+    const client = bed.client();
+    const until = Date.now() + 4_000;
+    const perClient = await Promise.all(
+      Array.from({ length: 8 }, async (_, index) => {
+        const outcomes: Array<string | number | undefined> = [];
+        let previous: string | undefined;
+        while (Date.now() < until) {
+          try {
+            const turn = await client.responses.create({
+              model: 'mock-gpt',
+              input: `client ${index}, turn ${outcomes.length + 1}`,
+              ...(previous ? { previous_response_id: previous } : {}),
+            });
+            previous = turn.id;
+            outcomes.push(200);
+          } catch (error) {
+            const { status, error: body } = error as { status?: number; error?: { code?: string } };
+            outcomes.push(body?.code ?? status);
+          }
+        }
+        return outcomes;
+      }),
+    );
+    const outcomes = perClient.flat();
+    expect(outcomes.length).toBeGreaterThanOrEqual(8 * 4);
+    expect(outcomes.filter((outcome) => outcome !== 200)).toEqual([]);
+    // Each client's last turn continued all its earlier ones: the history came through the slow Redis whole.
+    const last = await bed.lastUpstreamMessages();
+    expect(last.filter((message) => message.role === 'user').length).toBeGreaterThanOrEqual(4);
   }, 60_000);
 });

@@ -2,8 +2,9 @@ import { once } from 'node:events';
 import { createConnection, createServer, Server, Socket } from 'node:net';
 
 /**
- * A TCP proxy in front of a real server (PostgreSQL), so a test can cut the connection as an outage
- * would, and restore it, without touching the server other tests use.
+ * A TCP proxy in front of a real server (PostgreSQL, Redis), so a test can cut the connection as an outage
+ * would, and restore it, or make every answer slow (`replyLatencyMs`), without touching the server other
+ * tests use.
  */
 export class TcpProxy {
   private server?: Server;
@@ -12,11 +13,13 @@ export class TcpProxy {
   private constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
+    private readonly replyLatencyMs: number,
     public port = 0,
   ) {}
 
-  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetHost, targetPort);
+  /** `replyLatencyMs`: how long each chunk the server sends is held before the client gets it. */
+  static async start(targetHost: string, targetPort: number, replyLatencyMs = 0): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetHost, targetPort, replyLatencyMs);
     await proxy.restore();
     return proxy;
   }
@@ -31,7 +34,17 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      if (this.replyLatencyMs > 0) {
+        // Timers of one duration fire in the order they were set: the chunks keep their order.
+        upstream.on('data', (chunk: Buffer) => {
+          setTimeout(() => {
+            if (!client.destroyed) client.write(chunk);
+          }, this.replyLatencyMs);
+        });
+      } else {
+        upstream.pipe(client);
+      }
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });

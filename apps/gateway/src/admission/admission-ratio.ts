@@ -10,6 +10,11 @@ export interface AdmissionWindow {
   /** Whether any request was in flight at its end. */
   inFlight?: boolean;
   /**
+   * Whether the event loop had (next to) no idle time in it. Own times over the target count only then: with
+   * idle time there is no queue in the service, so they were work or waits on a dependency (a slow Redis).
+   */
+  loopBusy?: boolean;
+  /**
    * Whether new connections were waiting on an event loop with no idle time: a queue no request's own
    * time shows (see Admission).
    */
@@ -19,13 +24,14 @@ export interface AdmissionWindow {
 /**
  * The share of arriving API requests admitted, steered by a standing queue: once per window, the median
  * time the requests completed in it spent in the service itself (their duration minus the upstream's),
- * and whether new connections were starved. A queue that holds most requests longer than the target, or
- * starved connections, is overload. The share is cut by 30% in each window that shows one, from the
- * second such window in a row on (one long GC pause, or one burst of connections, is not overload). It is
- * raised by 5 points in each window under half the target or idle (nothing completed, nothing in flight)
- * that starved nothing. A window in which nothing completed while turns are in flight says nothing new:
- * the share and the run of overloaded windows hold. Multiplicative decrease sheds a surge within a few windows; additive increase
- * finds the service's capacity again without overshooting.
+ * and whether new connections were starved. A queue that holds most requests longer than the target on an
+ * event loop with no idle time, or starved connections, is overload. The share is cut by 30% in each window
+ * that shows one, from the second such window in a row on (one long GC pause, or one burst of connections, is
+ * not overload). It is raised by 5 points in each window that starved nothing and was under half the target,
+ * idle (nothing completed, nothing in flight) or left the event loop idle time: then there is no queue, whatever
+ * the turns took (long histories, a slow Redis). A window in which nothing completed while turns are in flight
+ * on a busy loop says nothing new: the share and the run of overloaded windows hold. Multiplicative decrease
+ * sheds a surge within a few windows; additive increase finds the service's capacity again without overshooting.
  */
 export class AdmissionRatio {
   private share = 1;
@@ -37,11 +43,11 @@ export class AdmissionRatio {
     return this.share;
   }
 
-  observe({ ownMs, inFlight = false, starved = false }: AdmissionWindow): void {
-    if (ownMs === undefined && inFlight && !starved) return;
-    const over = starved || (ownMs !== undefined && ownMs > this.targetMs);
+  observe({ ownMs, inFlight = false, loopBusy = false, starved = false }: AdmissionWindow): void {
+    if (ownMs === undefined && inFlight && loopBusy && !starved) return;
+    const over = starved || (loopBusy && ownMs !== undefined && ownMs > this.targetMs);
     if (over && this.overBefore) this.share = Math.max(MIN_ADMITTED, this.share * DECREASE);
-    else if (!over && (ownMs === undefined || ownMs < this.targetMs / 2))
+    else if (!over && (!loopBusy || ownMs === undefined || ownMs < this.targetMs / 2))
       this.share = Math.min(1, this.share + INCREASE);
     this.overBefore = over;
   }

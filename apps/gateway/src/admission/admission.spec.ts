@@ -14,17 +14,45 @@ const arrived = (msAgo: number, databaseMs = 0) => ({
   calledUpstream: false,
 });
 
+/** Keeps the event loop busy (no idle time) for `ms`. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+}
+
+/** Lets the window that is due end (its timer runs before this one). */
+const nextWindow = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+/** Ends a window in which the event loop had no idle time. */
+async function aBusyWindow(): Promise<void> {
+  busyFor(130);
+  await nextWindow();
+}
+
+/** Ends enough windows with no idle time for the event loop to count as busy (it is judged over several). */
+async function aBusyLoop(): Promise<void> {
+  for (let window = 0; window < 3; window += 1) await aBusyWindow();
+}
+
+/** The error `beforeUpstream` threw for this turn, or undefined. */
+function refusalOf(control: Admission, turn: ReturnType<typeof arrived>): unknown {
+  try {
+    control.beforeUpstream(turn);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 describe('Admission, at the last step before the upstream', () => {
-  it('refuses a turn that waited over four times the target in the service, with a retryable 503', () => {
+  it('refuses a turn that waited over four times the target on a busy event loop, with a retryable 503', async () => {
     const control = admission('50');
     try {
-      control.beforeUpstream(arrived(10));
-      let refused: unknown;
-      try {
-        control.beforeUpstream(arrived(300));
-      } catch (error) {
-        refused = error;
-      }
+      await aBusyLoop();
+      expect(refusalOf(control, arrived(10))).toBeUndefined();
+      const refused = refusalOf(control, arrived(300));
       expect(refused).toBeInstanceOf(ApiError);
       expect(refused).toMatchObject({ status: 503 });
       expect((refused as ApiError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -37,10 +65,22 @@ describe('Admission, at the last step before the upstream', () => {
     }
   });
 
-  it('does not count what PostgreSQL took as the service’s own wait', () => {
+  it('does not count what PostgreSQL took as the service’s own wait', async () => {
     const control = admission('50');
     try {
-      expect(() => control.beforeUpstream(arrived(300, 290))).not.toThrow();
+      await aBusyLoop();
+      expect(refusalOf(control, arrived(300, 290))).toBeUndefined();
+    } finally {
+      control.onApplicationShutdown();
+    }
+  });
+
+  it('does not refuse a late turn while the event loop has idle time: it was waiting on a dependency, not the service', async () => {
+    const control = admission('50');
+    try {
+      await nextWindow();
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(refusalOf(control, arrived(300))).toBeUndefined();
     } finally {
       control.onApplicationShutdown();
     }
@@ -53,17 +93,6 @@ describe('Admission, at the last step before the upstream', () => {
     expect(() => control.beforeUpstream(arrived(60_000))).not.toThrow();
   });
 });
-
-/** Keeps the event loop busy (no idle time) for `ms`. */
-function busyFor(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // spin
-  }
-}
-
-/** Lets the window that is due end (its timer runs before this one). */
-const nextWindow = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 describe('Admission, on the arrival side', () => {
   it('sheds while new connections arrive at an event loop with no idle time', async () => {
@@ -94,12 +123,9 @@ describe('Admission, on the arrival side', () => {
   });
 });
 
-/** Lets at least one 100 ms window end. */
-const aWindowLater = () => new Promise((resolve) => setTimeout(resolve, 120));
-
 /**
- * The admitted share after three windows in a row, in each of which a turn that spent 300 ms in the service
- * (target 50) ended, sent whole or not.
+ * The admitted share after three windows in a row with no idle time, in each of which a turn that spent 300 ms
+ * in the service (target 50) ended, sent whole or not.
  */
 async function shareAfterSlowTurns(sent: boolean): Promise<number> {
   const control = admission('50');
@@ -108,7 +134,7 @@ async function shareAfterSlowTurns(sent: boolean): Promise<number> {
   try {
     for (let window = 0; window < 3; window += 1) {
       control.turnStarted(arrived(300))(sent);
-      await aWindowLater();
+      await aBusyWindow();
     }
     return control.share;
   } finally {

@@ -18,6 +18,13 @@ const LATE_FACTOR = 4;
 const MAX_SAMPLES = 2_048;
 /** A window whose event loop was busy this share of the time or more had no idle time to speak of. */
 const SATURATED_UTILIZATION = 0.97;
+/**
+ * Below this share of the last BUSY_WINDOWS windows busy, the event loop idled often enough that no turn waited
+ * on it for long: a turn that still took long in the service was doing work (a long history to parse), or waiting
+ * on Redis, not queueing. Over several windows, so that a few heavy turns arriving together are not overload.
+ */
+const BUSY_UTILIZATION = 0.9;
+const BUSY_WINDOWS = 3;
 /** At most one log line about shedding this often (counts in between are summed). */
 const LOG_EVERY_MS = 10_000;
 
@@ -31,9 +38,11 @@ export const OVERLOADED_CODE = 'server_overloaded';
  * The signal is a standing queue: the time turns spend in the service itself (their duration without
  * the upstream's, and without what PostgreSQL took for their history: a slow dependency is not overload).
  * In each 100 ms window the median of the turns answered in it steers the admitted share
- * (AdmissionRatio). A turn that reaches the upstream later than LATE_FACTOR × the target is refused there,
- * as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains at once
- * instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`
+ * (AdmissionRatio), when the event loop was busy in that window: a queue in the service is a queue for its
+ * event loop, and a loop with idle time has none (turns slow then are waiting on Redis, say, or carry long
+ * histories). A turn that reaches the upstream later than LATE_FACTOR × the target while the loop is busy is
+ * refused there, as CoDel drops late packets at dequeue: a backlog admitted before the share came down drains
+ * at once instead of being served seconds late. Either refusal is a 503 `server_overloaded` with `Retry-After`
  * (1–3 s), never after calling the upstream, and nothing is recorded for it.
  *
  * The other signal is on the arrival side. Node accepts one new connection per event-loop iteration, and a
@@ -53,8 +62,11 @@ export class Admission implements OnApplicationShutdown {
   /** Own times (ms) of the turns answered in the current window (at most MAX_SAMPLES). */
   private samples: number[] = [];
   private inFlight = 0;
+  /** Whether the event loop was busy over the last windows (see BUSY_UTILIZATION). */
+  private loopBusy = false;
   private connectionsAccepted = 0;
-  private loopBefore: EventLoopUtilization = performance.eventLoopUtilization();
+  /** The event loop's utilisation counters at the end of each of the last BUSY_WINDOWS windows, oldest first. */
+  private readonly loopAtWindowEnds: EventLoopUtilization[] = [performance.eventLoopUtilization()];
   private shedSinceLog = 0;
   private firstShedAt = 0;
   private lastLog = -LOG_EVERY_MS;
@@ -102,9 +114,12 @@ export class Admission implements OnApplicationShutdown {
     this.connectionsAccepted += 1;
   }
 
-  /** The last step before the upstream: refuses a turn that has already waited too long to be worth serving. */
+  /**
+   * The last step before the upstream: refuses a turn that has already waited too long to be worth serving,
+   * while the event loop is busy (otherwise it was not waiting for the service).
+   */
   beforeUpstream(timing: RequestTiming): void {
-    if (!this.enabled) return;
+    if (!this.enabled || !this.loopBusy) return;
     if (performance.now() - timing.startedAt - timing.databaseMs <= this.lateMs) return;
     this.counted();
     throw overloaded();
@@ -120,10 +135,14 @@ export class Admission implements OnApplicationShutdown {
   }
 
   private endWindow(): void {
-    const loop = performance.eventLoopUtilization(this.loopBefore);
-    this.loopBefore = performance.eventLoopUtilization();
+    const loopNow = performance.eventLoopUtilization();
+    const ends = this.loopAtWindowEnds;
+    const loop = performance.eventLoopUtilization(loopNow, ends[ends.length - 1]);
     const starved = this.connectionsAccepted > 0 && loop.utilization >= SATURATED_UTILIZATION;
-    this.ratio.observe({ ownMs: median(this.samples), inFlight: this.inFlight > 0, starved });
+    this.loopBusy = performance.eventLoopUtilization(loopNow, ends[0]).utilization >= BUSY_UTILIZATION;
+    ends.push(loopNow);
+    if (ends.length > BUSY_WINDOWS) ends.shift();
+    this.ratio.observe({ ownMs: median(this.samples), inFlight: this.inFlight > 0, loopBusy: this.loopBusy, starved });
     this.samples = [];
     this.connectionsAccepted = 0;
     const now = performance.now();
