@@ -1,6 +1,6 @@
 import { AdmissionRatio, MIN_ADMITTED } from './admission-ratio';
 
-/** A window whose turns spent `ownMs` in the service, on an event loop with no idle time. */
+/** A window whose turns spent `ownMs` in the service, on a busy event loop. */
 const busy = (ownMs: number | undefined, inFlight = false) => ({ ownMs, inFlight, loopBusy: true });
 
 describe('AdmissionRatio', () => {
@@ -19,7 +19,7 @@ describe('AdmissionRatio', () => {
     expect(ratio.value).toBe(1);
   });
 
-  it('does not shed for long turns on an event loop with idle time: they were working or waiting on a dependency', () => {
+  it('does not shed for long turns on an event loop mostly idle: they were working or waiting on a dependency', () => {
     const ratio = new AdmissionRatio(50);
     for (let window = 0; window < 10; window += 1) ratio.observe({ ownMs: 200, loopBusy: false });
     expect(ratio.value).toBe(1);

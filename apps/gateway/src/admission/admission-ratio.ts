@@ -10,8 +10,8 @@ export interface AdmissionWindow {
   /** Whether any request was in flight at its end. */
   inFlight?: boolean;
   /**
-   * Whether the event loop had (next to) no idle time in it. Own times over the target count only then: with
-   * idle time there is no queue in the service, so they were work or waits on a dependency (a slow Redis).
+   * Whether the event loop was busy (Admission: at least half the time, lately). Own times over the target count
+   * only then: on a loop mostly idle there is no queue in the service, so they were work or waits on a dependency.
    */
   loopBusy?: boolean;
   /**
@@ -24,11 +24,11 @@ export interface AdmissionWindow {
 /**
  * The share of arriving API requests admitted, steered by a standing queue: once per window, the median
  * time the requests completed in it spent in the service itself (their duration minus the upstream's),
- * and whether new connections were starved. A queue that holds most requests longer than the target on an
- * event loop with no idle time, or starved connections, is overload. The share is cut by 30% in each window
+ * and whether new connections were starved. A queue that holds most requests longer than the target on a
+ * busy event loop, or starved connections, is overload. The share is cut by 30% in each window
  * that shows one, from the second such window in a row on (one long GC pause, or one burst of connections, is
  * not overload). It is raised by 5 points in each window that starved nothing and was under half the target,
- * idle (nothing completed, nothing in flight) or left the event loop idle time: then there is no queue, whatever
+ * idle (nothing completed, nothing in flight) or on a loop that was not busy: then there is no queue, whatever
  * the turns took (long histories, a slow Redis). A window in which nothing completed while turns are in flight
  * on a busy loop says nothing new: the share and the run of overloaded windows hold. Multiplicative decrease
  * sheds a surge within a few windows; additive increase finds the service's capacity again without overshooting.

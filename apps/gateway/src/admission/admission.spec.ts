@@ -75,7 +75,7 @@ describe('Admission, at the last step before the upstream', () => {
     }
   });
 
-  it('does not refuse a late turn while the event loop has idle time: it was waiting on a dependency, not the service', async () => {
+  it('does not refuse a late turn while the event loop is mostly idle: it was waiting on a dependency, not the service', async () => {
     const control = admission('50');
     try {
       await nextWindow();
