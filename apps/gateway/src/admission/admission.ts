@@ -22,7 +22,7 @@ const SATURATED_UTILIZATION = 0.97;
  * Below this share of the last BUSY_WINDOWS windows busy, the event loop idled at least half the time, so no turn
  * waited on it for long: a turn that still took long in the service was waiting on a dependency the timing does not
  * leave out (a slow Redis) or doing much work, not queueing. Not higher: where the service shares its cores with
- * its dependencies (the bench), an overloaded service's loop is often only 80–90% busy, and at 0.9 it shed too late
+ * its dependencies (the bench), an overloaded service's loop is not busy all the time, and at 0.9 it shed too late
  * (admitted p99 up to twice as long in `npm run bench -- --overload`).
  */
 const BUSY_UTILIZATION = 0.5;
