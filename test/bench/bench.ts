@@ -19,6 +19,7 @@ import { historyGrowth } from './depth';
 import {
   depthSection,
   latencySection,
+  OpenStreamsRss,
   overloadSection,
   report,
   saturationLines,
@@ -538,15 +539,7 @@ async function rssWithOpenStreams(
   processes: BenchProcess[],
   count: number,
   historyKiB: number,
-): Promise<{
-  idle_bytes: number;
-  open_streams: number;
-  open_streams_bytes: number;
-  open_streams_file_bytes: number;
-  finished_streams: number;
-  finished_bytes: number;
-  refused_then_retried: number;
-}> {
+): Promise<OpenStreamsRss> {
   const [mockPort, gatewayPort] = [await freePort(), await freePort()];
   const mock = BenchProcess.start(
     'mock-slow',

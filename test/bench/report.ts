@@ -3,6 +3,20 @@ import { ChainResolution, DatabaseFallback, WriterThroughput } from './micro';
 import { DepthRun, TURN_BYTES } from './depth';
 import { SCENARIO_ORDER, VariantName, VARIANTS } from './scenarios';
 
+/** What `--rss` measures of a gateway of its own holding streams open (bench.ts, rssWithOpenStreams). */
+export interface OpenStreamsRss {
+  idle_bytes: number;
+  open_streams: number;
+  open_streams_bytes: number;
+  /** Of open_streams_bytes, pages of files (mostly the node binary's): shared between processes. */
+  open_streams_file_bytes: number;
+  /** Once the open streams had been read to their end: what the process keeps after such a burst. */
+  finished_streams: number;
+  finished_bytes: number;
+  /** Openings refused (admission control, a bound) and retried after their Retry-After. */
+  refused_then_retried: number;
+}
+
 export interface BenchInput {
   quick: boolean;
   plan: Record<string, unknown>;
@@ -20,16 +34,8 @@ export interface BenchInput {
   /** Growth with history (empty when not run), at `depthRate` req/s. */
   depth: DepthRun[];
   depthRate: number;
-  rss: {
+  rss: OpenStreamsRss & {
     after_load_bytes: number;
-    idle_bytes: number;
-    open_streams: number;
-    open_streams_bytes: number;
-    /** Of open_streams_bytes, pages of files (mostly the node binary's): shared between processes. */
-    open_streams_file_bytes: number;
-    /** Once the open streams had been read to their end: what the process keeps after such a burst. */
-    finished_streams: number;
-    finished_bytes: number;
     /** Streams continuing one long conversation, on a gateway of their own. */
     long_history: {
       streams: number;
