@@ -8,8 +8,8 @@
  *   npm run bench:ab -- /tmp/build-a /tmp/build-b [--rounds=5] [--seconds=5] [--alloc]
  *
  * A build may carry settings after `@` (`/tmp/build-a@LOG_LEVEL=warn,DURABLE_JOURNAL=false`) and Node options
- * after `+` (`/tmp/build-a+--max-semi-space-size=16`). `--alloc`: each gateway also samples what it allocates
- * during a second warm-up (V8's sampling heap profiler, collected objects included) and prints the KB allocated
+ * after `+` (`/tmp/build-a+--max-semi-space-size=16`). `--alloc`: each gateway, and each floor to compare against,
+ * also samples what it allocates during a second warm-up (V8's sampling heap profiler, collected objects included) and prints the KB allocated
  * per request, by package and by function. Processes' logs and the report go to bench-results/ab-<run>/.
  */
 import { randomBytes } from 'node:crypto';
@@ -71,14 +71,17 @@ async function main(): Promise<void> {
     const mockEnv = { MOCK_LLM_PORT: String(mockPort), MOCK_LLM_LATENCY_MS: '20' };
     processes.push(BenchProcess.start('mock-llm', ENTRY.mock, mockEnv, outDir));
     const nestEnv = { FLOOR_PORT: String(nestPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` };
-    const nest = BenchProcess.start('nest-floor', ENTRY.nestFloor, nestEnv, outDir);
+    // With --alloc every process in front samples what it allocates, the floors too (to compare against).
+    const preload = ALLOC ? ['--require', join(__dirname, 'allocation-sampling.js')] : [];
+    const sampled = ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {};
+    const nest = BenchProcess.start('nest-floor', [...preload, ...ENTRY.nestFloor], { ...nestEnv, ...sampled }, outDir);
     processes.push(nest);
     const ioPort = await freePort();
     const ioEnv = { FLOOR_PORT: String(ioPort), FLOOR_UPSTREAM: nestEnv.FLOOR_UPSTREAM, REDIS_KEY_PREFIX: prefix };
     const io = BenchProcess.start(
       'io-floor',
-      ENTRY.ioFloor,
-      { ...ioEnv, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      [...preload, ...ENTRY.ioFloor],
+      { ...ioEnv, ...sampled, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
       outDir,
     );
     processes.push(io);
@@ -86,13 +89,12 @@ async function main(): Promise<void> {
       ...benchGatewayEnv({ mockPort, databaseUrl, redisUrl, prefix }),
       // Refusals would bias CPU per answered request; this compares work per turn.
       OVERLOAD_QUEUE_TARGET_MS: '0',
-      ...(ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {}),
+      ...sampled,
     };
     const builds: Build[] = [];
     for (const [index, spec] of BUILDS.entries()) {
       const { dir, env: settings, nodeOptions } = parseBuild(spec);
       const port = await freePort();
-      const preload = ALLOC ? ['--require', join(__dirname, 'allocation-sampling.js')] : [];
       const args = [...nodeOptions, ...preload, join(dir, 'apps/gateway/src/main.js')];
       const started = BenchProcess.start(`gateway-${index}`, args, { ...env, ...settings, PORT: String(port) }, outDir);
       processes.push(started);
@@ -150,12 +152,11 @@ async function main(): Promise<void> {
         },
       ]),
     ];
-    // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the gateways' allocations
+    // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the allocations of each process in front
     // (the profiler costs CPU the measured rounds must not see).
     const allocations: string[] = [];
-    for (const sampled of [false, true].slice(0, warmUpPasses)) {
+    for (const sampling of [false, true].slice(0, warmUpPasses)) {
       for (const segment of segments) {
-        const sampling = sampled && segment.process !== nest && segment.process !== io;
         if (sampling) segment.process.child.kill('SIGUSR2');
         const result = await saturate(segment.target, CONCURRENCY, WARM_UP_MS);
         if (sampling) {
