@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const nestEnv = { FLOOR_PORT: String(nestPort), FLOOR_UPSTREAM: `http://127.0.0.1:${mockPort}` };
     // With --alloc every process in front samples what it allocates, the floors too (to compare against).
     const preload = ALLOC ? ['--require', join(__dirname, 'allocation-sampling.js')] : [];
-    const sampled = ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {};
+    const sampled: Record<string, string> = ALLOC ? { ALLOCATION_PROFILE_DIR: outDir } : {};
     const nest = BenchProcess.start('nest-floor', [...preload, ...ENTRY.nestFloor], { ...nestEnv, ...sampled }, outDir);
     processes.push(nest);
     const ioPort = await freePort();
