@@ -123,6 +123,9 @@ describe('History fallbacks to PostgreSQL are bounded', () => {
       expect(served.length).toBeGreaterThan(0);
       for (const answer of served)
         expect(answer).toMatchObject({ cache: 'db', text: expect.stringMatching(/^Turn 2:/) });
+      // Ops read the refusals as a warning now and then with a count, not as a line each: a storm would flood the log.
+      expect(bed.gateway.logs.matching(/history_unavailable \(request/)).toEqual([]);
+      expect(bed.gateway.logs.matching(/Refusing chain lookups in PostgreSQL/)).toHaveLength(1);
     } finally {
       if (!released) await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();

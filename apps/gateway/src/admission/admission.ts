@@ -166,5 +166,5 @@ function median(values: number[]): number | undefined {
 }
 
 function overloaded(): ApiError {
-  return ApiError.unavailable(OVERLOADED_MESSAGE, OVERLOADED_CODE, null, overloadRetryAfterSeconds());
+  return ApiError.refused(OVERLOADED_MESSAGE, OVERLOADED_CODE, null, overloadRetryAfterSeconds());
 }

@@ -18,6 +18,11 @@ export interface ApiErrorBody {
 export class ApiError extends HttpException {
   /** Sent as `Retry-After` (seconds) when set. */
   retryAfterSeconds?: number;
+  /**
+   * A refusal counted and logged in summary where it was decided (see `refused`): the exception filter does not
+   * log it one by one.
+   */
+  summarized = false;
 
   constructor(
     status: number,
@@ -36,6 +41,17 @@ export class ApiError extends HttpException {
 
   static notFound(message: string, param: string | null = null): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, message, 'invalid_request_error', param, 'not_found');
+  }
+
+  /**
+   * Load shed to protect the service (admission control, the bound on PostgreSQL fallbacks): a retryable 503
+   * whose refuser counts it and logs a summary now and then. Past capacity a line per refusal would be a flood,
+   * and more work for a replica that is already behind.
+   */
+  static refused(message: string, code: string, param: string | null, retryAfterSeconds: number): ApiError {
+    const error = ApiError.unavailable(message, code, param, retryAfterSeconds);
+    error.summarized = true;
+    return error;
   }
 
   /** A dependency is down for now: a retryable 503 `server_error`. */

@@ -9,8 +9,9 @@ const MAX_KINDS = 100;
 
 /**
  * Every error thrown in a route reaches the client in OpenAI's error envelope (with its `x-request-id`).
- * Expected errors (ApiError and Nest's HTTP exceptions) that are 5xx log one line, without a stack;
- * unexpected ones log their stack, at most once a minute per kind.
+ * Expected errors (ApiError and Nest's HTTP exceptions) that are 5xx log one line, without a stack, except
+ * refusals their refuser logs in summary (`ApiError.refused`); unexpected ones log their stack, at most once a
+ * minute per kind.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
@@ -20,7 +21,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toErrorReply(exception);
-    if (status >= 500) {
+    if (status >= 500 && !(exception instanceof ApiError && exception.summarized)) {
       const requestId = host.switchToHttp().getRequest<FastifyRequest | undefined>()?.id ?? '-';
       if (exception instanceof HttpException) {
         this.logger.warn(

@@ -14,7 +14,7 @@ import {
 } from '@app/session-store';
 import { Bulkhead, BulkheadFull, describeDatabaseError } from '@app/database';
 import { AppConfig } from '@app/config';
-import { RedisService } from '@app/redis';
+import { RateLimitedLogger, RedisService } from '@app/redis';
 import { ATTRIBUTES, inSpan, SPAN_NAMES, Telemetry } from '@app/telemetry';
 import { Span } from '@opentelemetry/api';
 import { ApiError } from '../common/api-error';
@@ -38,6 +38,8 @@ const NOT_FOUND_RECHECKS = 4;
 const FALLBACK_WAITING_PER_SLOT = 16;
 /** As long as the pool lets a query wait for a connection (PrismaService): the bound a wait had before. */
 const FALLBACK_MAX_WAIT_MS = 5_000;
+/** Refused chain lookups are logged as one warning at most this often, with a count (as admission control does). */
+const REFUSALS_LOG_INTERVAL_MS = 10_000;
 
 function previousResponseNotFound(id: string): ApiError {
   return ApiError.invalidRequest(
@@ -75,6 +77,7 @@ export class SessionHandler {
    * (the writer, conversations, deletions) and must not queue without end.
    */
   private readonly fallbacks: Bulkhead;
+  private readonly refusalsLog = new RateLimitedLogger(this.logger, REFUSALS_LOG_INTERVAL_MS);
 
   constructor(
     private readonly cache: ResponseCache,
@@ -203,7 +206,11 @@ export class SessionHandler {
     } catch (error) {
       if (error instanceof BulkheadFull) {
         this.telemetry.historyFallbacksRefused.inc();
-        throw ApiError.unavailable(
+        this.refusalsLog.warn(
+          'Refusing chain lookups in PostgreSQL (503 history_unavailable): as many as HISTORY_FALLBACK_CONCURRENCY ' +
+            'allows are running and waiting',
+        );
+        throw ApiError.refused(
           'Too many conversation histories are being read from PostgreSQL at once; please retry.',
           'history_unavailable',
           'previous_response_id',
