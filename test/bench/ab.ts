@@ -9,8 +9,9 @@
  *
  * A build may carry settings after `@` (`/tmp/build-a@LOG_LEVEL=warn,DURABLE_JOURNAL=false`) and Node options
  * after `+` (`/tmp/build-a+--max-semi-space-size=16`). `--alloc`: each gateway, and each floor to compare against,
- * also samples what it allocates during a second warm-up (V8's sampling heap profiler, collected objects included) and prints the KB allocated
- * per request, by package and by function. Processes' logs and the report go to bench-results/ab-<run>/.
+ * also samples what it allocates during a second warm-up (V8's sampling heap profiler, collected objects included)
+ * and prints the KB allocated per request, by package and by function. Processes' logs and the report go to
+ * bench-results/ab-<run>/.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -152,8 +153,8 @@ async function main(): Promise<void> {
         },
       ]),
     ];
-    // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the allocations of each process in front
-    // (the profiler costs CPU the measured rounds must not see).
+    // Warm-up (V8 optimises the hot paths first); with --alloc, a second pass samples the allocations of each
+    // process in front (the profiler costs CPU the measured rounds must not see).
     const allocations: string[] = [];
     for (const sampling of [false, true].slice(0, warmUpPasses)) {
       for (const segment of segments) {
